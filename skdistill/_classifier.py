@@ -1,0 +1,422 @@
+"""DistilledClassifier: a student classifier trained on a teacher's softened outputs."""
+
+from numbers import Real
+
+import numpy as np
+from scipy.special import softmax
+from sklearn.base import ClassifierMixin, clone, is_regressor
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from . import _students, _targets
+from ._base import _BaseDistiller
+from ._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+    available_if,
+    check_is_fitted,
+    validate_data,
+)
+from ._soft import align_columns, blend_with_labels
+
+
+def _student_can(method):
+    """``available_if`` check: the distiller has ``method`` when its student can serve it."""
+
+    def check(self):
+        student = getattr(self, "student_", self.student)
+        way = getattr(self, "student_method_", None)
+        if way == "regression" or (way is None and is_regressor(self.student)):
+            if method == "predict_proba":
+                return True
+            return self.regression_target == "logits"
+        return hasattr(student, method)
+
+    return check
+
+
+class DistilledClassifier(ClassifierMixin, _BaseDistiller):
+    """Train a student classifier on a teacher's temperature-softened outputs and the labels.
+
+    The teacher's logits (``decision_function``) or probabilities are softened with a temperature
+    ``T`` and mixed with the one-hot labels: ``target = alpha * softmax(z / T) + (1 - alpha) *
+    onehot(y)``. The student learns these targets in the way it can (see ``student_method``): a
+    classifier that takes ``sample_weight`` sees each row once per class, weighted by the target,
+    which makes its loss the cross-entropy against the soft targets; a regressor regresses them.
+    The fitted ``student_`` is an ordinary estimator that predicts the original labels on its own.
+
+    Parameters
+    ----------
+    teacher : estimator, or list of estimators or of (name, estimator) pairs
+        A fitted teacher is used as it is: never refit or changed, also after ``clone`` and inside
+        ``GridSearchCV``, ``cross_val_score`` and ``Pipeline``. An unfitted teacher is cloned and
+        fitted on the labelled training rows. It needs ``classes_`` and ``decision_function`` or
+        ``predict_proba``. With several teachers the soft target is the weighted mean of their
+        tempered distributions.
+    student : estimator
+        The model to train: a classifier that accepts ``sample_weight`` (trees, forests, boosting,
+        logistic regression, ...), a regressor, or a model with a ``fit_distilled`` method.
+        It is cloned before fitting.
+    temperature : float, default=1.0
+        Softening temperature T > 0. Larger T gives the teacher's small probabilities, the
+        "dark knowledge", more weight.
+    alpha : float, default=0.5
+        Weight of the teacher's soft targets against the labels, in [0, 1]. ``alpha=0`` trains the
+        student on the labels alone (exactly the baseline); ``alpha=1`` needs no labels.
+    teacher_weights : array-like of shape (n_teachers,), default=None
+        Weights of several teachers in the mean of their distributions; None weighs them equally.
+    student_method : {'auto', 'weights', 'regression', 'hard', 'native'}, default='auto'
+        How the student learns the targets. 'weights': one weighted copy of each row per class
+        (classifiers with ``sample_weight``). 'regression': regress the targets (regressors).
+        'hard': fit on the label the target puts first (any classifier; loses the soft
+        information). 'native': the student's own ``fit_distilled`` receives the soft targets,
+        teacher logits, labels, temperature and alpha. 'auto' takes 'native', 'weights' or
+        'regression', in that order, as the student allows.
+    regression_target : {'proba', 'logits'}, default='proba'
+        With a regressor student: regress the blended soft targets ('proba'), or the teacher's
+        raw logits ('logits', Ba and Caruana's mimic learning; needs ``alpha=1`` and teachers
+        with ``decision_function``; temperature plays no part).
+    keep_mass : float, default=0.999
+        With ``student_method='weights'``: per row, only the largest targets that together carry
+        this share of the mass are kept (then renormalised), which bounds the number of copies
+        per row when there are many classes. 1.0 keeps every non-zero target.
+    unlabeled_label : int, float, str or None, default=None
+        The value of ``y`` that marks an unlabeled row. Such rows get the teacher's targets only,
+        which is how extra rows for the teacher to label (a transfer set) travel through a
+        Pipeline with the labelled rows. None: every row is labelled. (scikit-learn's
+        semi-supervised estimators use -1; it is opt-in here because -1 is a real label in
+        many data sets.)
+    memory : None, False, str or object with the joblib.Memory interface, default=None
+        Cache of the teacher's outputs, which do not depend on temperature or alpha. None: an
+        in-process cache keyed on the teacher object and a hash of X, so a grid search with
+        ``n_jobs=1`` asks the teacher once per fold (entries die with the teacher and are
+        ignored once it is refit). A path or ``joblib.Memory``: a disk cache that also serves
+        ``n_jobs > 1`` (the teacher is hashed on each call) and also caches the fit of an
+        unfitted teacher. False: no cache.
+
+    Attributes
+    ----------
+    teacher_ : estimator or list of estimators
+        The fitted teacher(s): the very object passed when it was fitted, else a fitted clone.
+    student_ : estimator
+        The fitted student. With ``student_method='weights'`` or ``'hard'`` it is an ordinary
+        classifier of the original labels that needs neither skdistill nor the teacher.
+    student_method_ : str
+        The way the student learnt: 'weights', 'regression', 'hard' or 'native'.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels: the teacher's classes (their union with several teachers).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    DistilledRegressor : The same for regression.
+    soft_targets : The soft targets a teacher gives, to look at.
+    skdistill.metrics.fidelity_score : How often the student agrees with the teacher.
+
+    Notes
+    -----
+    With ``student_method='weights'`` a tree's ``min_samples_leaf`` and ``min_samples_split``
+    count weighted copies, not original rows; ``min_weight_fraction_leaf`` counts original rows.
+
+    A regressor or weighted-classifier student learns the softened distribution itself, so with
+    ``T > 1`` its ``predict_proba`` is softer than the teacher's; its ``predict`` is unaffected.
+
+    Teacher outputs on the teacher's own training rows are overconfident; a teacher fitted on
+    other rows than the student's gives more informative soft targets.
+
+    References
+    ----------
+    .. [1] G. Hinton, O. Vinyals and J. Dean, "Distilling the Knowledge in a Neural Network",
+       NIPS Deep Learning Workshop, 2015.
+    .. [2] C. Bucilua, R. Caruana and A. Niculescu-Mizil, "Model Compression", KDD 2006.
+    .. [3] J. Ba and R. Caruana, "Do Deep Nets Really Need to be Deep?", NIPS 2014.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.model_selection import train_test_split
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skdistill import DistilledClassifier
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
+    >>> teacher = RandomForestClassifier(n_estimators=100, random_state=0).fit(X_train, y_train)
+    >>> distiller = DistilledClassifier(
+    ...     teacher, DecisionTreeClassifier(max_depth=3, random_state=0), temperature=2.0
+    ... ).fit(X_train, y_train)
+    >>> distiller.student_.get_depth()
+    3
+    >>> round(distiller.score(X_test, y_test), 2)
+    0.94
+    """
+
+    _task = "classification"
+
+    _parameter_constraints: dict = {
+        "teacher": "no_validation",
+        "student": [HasMethods(["fit"])],
+        "temperature": [Interval(Real, 0, np.inf, closed="neither")],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "teacher_weights": ["array-like", None],
+        "student_method": [StrOptions(set(_students.STUDENT_METHODS))],
+        "regression_target": [StrOptions({"proba", "logits"})],
+        "keep_mass": [Interval(Real, 0, 1, closed="right")],
+        "unlabeled_label": [Real, str, None],
+        "memory": [None, "boolean", str, HasMethods(["cache"])],
+    }
+
+    def __init__(
+        self,
+        teacher,
+        student,
+        *,
+        temperature=1.0,
+        alpha=0.5,
+        teacher_weights=None,
+        student_method="auto",
+        regression_target="proba",
+        keep_mass=0.999,
+        unlabeled_label=None,
+        memory=None,
+    ):
+        self.teacher = teacher
+        self.student = student
+        self.temperature = temperature
+        self.alpha = alpha
+        self.teacher_weights = teacher_weights
+        self.student_method = student_method
+        self.regression_target = regression_target
+        self.keep_mass = keep_mass
+        self.unlabeled_label = unlabeled_label
+        self.memory = memory
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, sample_weight=None, **fit_params):
+        """Fit (or take) the teacher, compute soft targets and fit the student on them.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, passed as they are to the teacher and the student (a DataFrame stays
+            a DataFrame).
+        y : array-like of shape (n_samples,), default=None
+            Labels; rows equal to ``unlabeled_label`` are unlabeled. May be None only with
+            ``alpha=1`` and fitted teachers.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed to the student (multiplied into the soft-target weights) and to
+            an unfitted teacher's fit when it accepts them.
+        **fit_params : dict
+            Further fit parameters, routed to the teacher and student with metadata routing
+            enabled (``sklearn.set_config(enable_metadata_routing=True)``).
+
+        Returns
+        -------
+        self : DistilledClassifier
+            The fitted distiller.
+        """
+        validate_data(self, X, skip_check_array=True)
+        n_samples = len(X) if not hasattr(X, "shape") else X.shape[0]
+        y, labelled = self._check_labels(y, n_samples)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        teacher_params, student_params, student_weight, by_hand = self._route_fit_params(
+            sample_weight, fit_params
+        )
+        self.student_method_ = _students.resolve_student_method(
+            self.student, self.student_method, type(self).__name__
+        )
+        self._check_regression_target()
+
+        named = self._fit_teachers(X, labelled, y, sample_weight, teacher_params, by_hand)
+        self.classes_ = _targets.teacher_classes(named)
+        y_encoded = self._encode_labels(y, labelled)
+        weights = self._teacher_weights(len(named))
+        self._fit_student(X, named, weights, y_encoded, student_weight, student_params)
+        return self
+
+    # ------------------------------------------------------------------ steps of fit
+    def _check_labels(self, y, n_samples):
+        """Labels as a 1d array and the mask of labelled rows."""
+        if y is None:
+            if self.alpha < 1:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the target y is None. "
+                    f"Only alpha=1 (the teacher alone) needs no labels; alpha is {self.alpha}."
+                )
+            return np.full(n_samples, None, dtype=object), np.zeros(n_samples, dtype=bool)
+        y = column_or_1d(y, warn=True)
+        if len(y) != n_samples:
+            raise ValueError(f"X has {n_samples} rows but y has {len(y)}; they must match.")
+        labelled = np.ones(n_samples, dtype=bool)
+        if self.unlabeled_label is not None:
+            labelled = ~_equals(y, self.unlabeled_label)
+        if labelled.any():
+            check_classification_targets(y[labelled])
+        elif self.alpha < 1:
+            raise ValueError(
+                f"every row of y is unlabeled (unlabeled_label={self.unlabeled_label!r}), so "
+                f"there are no labels to mix in with alpha={self.alpha}. Set alpha=1 to learn "
+                "from the teacher alone, or pass labelled rows."
+            )
+        return y, labelled
+
+    def _check_regression_target(self):
+        if self.student_method_ != "regression" or self.regression_target != "logits":
+            return
+        if self.alpha != 1:
+            raise ValueError(
+                "regression_target='logits' regresses the teacher's logits, which labels do not "
+                f"have: it needs alpha=1, got alpha={self.alpha}."
+            )
+
+    def _encode_labels(self, y, labelled):
+        """Index of each label in ``classes_``; -1 for unlabeled rows."""
+        encoded = np.full(len(y), -1, dtype=np.intp)
+        if not labelled.any():
+            return encoded
+        known = np.isin(y[labelled], self.classes_)
+        if not known.all():
+            unknown = np.unique(y[labelled][~known])
+            raise ValueError(
+                f"y contains labels the teacher does not know: {unknown.tolist()[:10]}. The "
+                f"teacher's classes_ are {self.classes_.tolist()[:20]}. Encode y as the teacher "
+                "was trained, or pass an unfitted teacher to fit it on these labels."
+            )
+        encoded[labelled] = np.searchsorted(self.classes_, y[labelled])
+        return encoded
+
+    def _fit_student(self, X, named, weights, y_encoded, sample_weight, fit_params):
+        student = clone(self.student)
+        way = self.student_method_
+        memory = self.memory
+        if way == "regression" and self.regression_target == "logits":
+            logits = _targets.mean_logits(named, weights, X, self.classes_, memory)
+            self.student_ = _students.fit_regression(student, X, logits, sample_weight, fit_params)
+            return
+        soft = _targets.mean_soft_targets(
+            named, weights, X, self.temperature, self.classes_, memory
+        )
+        if way == "native":
+            logits = _targets.teacher_logits_for_native(named, weights, X, self.classes_, memory)
+            self.student_ = student.fit_distilled(
+                X,
+                y_encoded,
+                soft_targets=soft,
+                teacher_logits=logits,
+                classes=self.classes_,
+                temperature=self.temperature,
+                alpha=self.alpha,
+                sample_weight=sample_weight,
+                **fit_params,
+            )
+            return
+        targets = blend_with_labels(soft, y_encoded, self.alpha)
+        if way == "weights":
+            self.student_ = _students.fit_weighted(
+                student, X, targets, self.classes_, sample_weight, self.keep_mass, fit_params
+            )
+        elif way == "hard":
+            self.student_ = _students.fit_hard(
+                student, X, targets, self.classes_, sample_weight, fit_params
+            )
+        else:
+            self.student_ = _students.fit_regression(student, X, targets, sample_weight, fit_params)
+
+    # ------------------------------------------------------------------ prediction
+    def _check_X(self, X):
+        check_is_fitted(self)
+        validate_data(self, X, skip_check_array=True, reset=False)
+
+    def predict(self, X):
+        """Predict class labels with the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, from ``classes_``.
+        """
+        self._check_X(X)
+        if self.student_method_ == "regression":
+            return self.classes_[np.argmax(self._regression_proba(X), axis=1)]
+        return self.student_.predict(X)
+
+    @available_if(_student_can("predict_proba"))
+    def predict_proba(self, X):
+        """Class probabilities from the student, columns in ``classes_`` order.
+
+        A regressor student's outputs are clipped to [0, 1] and renormalised (softmax of the
+        predicted logits with ``regression_target='logits'``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to classify.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class for each row.
+        """
+        self._check_X(X)
+        if self.student_method_ == "regression":
+            return self._regression_proba(X)
+        proba = np.asarray(self.student_.predict_proba(X), dtype=np.float64)
+        return align_columns(proba, self.student_.classes_, self.classes_)
+
+    @available_if(_student_can("decision_function"))
+    def decision_function(self, X):
+        """Scores from the student (predicted logits with ``regression_target='logits'``).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            One score per row for two classes (positive for ``classes_[1]``), else one per class.
+        """
+        self._check_X(X)
+        if self.student_method_ == "regression":
+            return np.asarray(self.student_.predict(X), dtype=np.float64)
+        scores = np.asarray(self.student_.decision_function(X), dtype=np.float64)
+        if scores.ndim == 2 and len(self.student_.classes_) != len(self.classes_):
+            scores = align_columns(scores, self.student_.classes_, self.classes_, fill=-np.inf)
+        return scores
+
+    def _regression_proba(self, X):
+        outputs = np.asarray(self.student_.predict(X), dtype=np.float64)
+        if self.regression_target == "logits":
+            logits = outputs
+            if logits.ndim == 1:
+                logits = np.column_stack([np.zeros_like(logits), logits])
+            return softmax(logits, axis=1)
+        if outputs.ndim == 1:
+            positive = np.clip(outputs, 0.0, 1.0)
+            return np.column_stack([1.0 - positive, positive])
+        proba = np.clip(outputs, 0.0, None)
+        total = proba.sum(axis=1, keepdims=True)
+        uniform = np.full_like(proba, 1.0 / proba.shape[1])
+        return np.where(total > 0, proba / np.where(total > 0, total, 1.0), uniform)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags
+
+
+def _equals(y, value):
+    """Element-wise ``y == value`` that stays elementwise for object arrays of mixed types."""
+    if y.dtype.kind in "fc" and isinstance(value, float) and np.isnan(value):
+        return np.isnan(y)
+    return np.asarray([item == value for item in y.tolist()], dtype=bool)

@@ -1,0 +1,203 @@
+"""DistilledRegressor: a student regressor trained on a mix of a teacher's predictions and y."""
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import RegressorMixin, clone
+from sklearn.utils.validation import check_array
+
+from . import _targets
+from ._base import _BaseDistiller
+from ._sklearn_compat import (
+    HasMethods,
+    Interval,
+    _fit_context,
+    check_is_fitted,
+    validate_data,
+)
+
+
+class DistilledRegressor(RegressorMixin, _BaseDistiller):
+    """Train a student regressor on a teacher's predictions mixed with the targets.
+
+    The student learns ``alpha * teacher.predict(X) + (1 - alpha) * y``. Rows whose ``y`` is NaN
+    are unlabeled and learn the teacher's prediction alone, so the teacher can label extra rows
+    (a transfer set) that travel through a Pipeline with the labelled ones. Single- and
+    multi-output targets are supported.
+
+    Parameters
+    ----------
+    teacher : estimator, or list of estimators or of (name, estimator) pairs
+        A fitted teacher is used as it is: never refit or changed, also after ``clone`` and inside
+        ``GridSearchCV``, ``cross_val_score`` and ``Pipeline``. An unfitted teacher is cloned and
+        fitted on the labelled rows. With several teachers their predictions are averaged.
+    student : regressor
+        The model to train; it is cloned before fitting. Multi-output targets need a student that
+        supports them (or ``sklearn.multioutput.MultiOutputRegressor``).
+    alpha : float, default=0.5
+        Weight of the teacher's prediction against ``y``, in [0, 1]. ``alpha=0`` is the student
+        trained on ``y`` alone; ``alpha=1`` needs no targets.
+    teacher_weights : array-like of shape (n_teachers,), default=None
+        Weights of several teachers in the mean of their predictions; None weighs them equally.
+    memory : None, False, str or object with the joblib.Memory interface, default=None
+        Cache of the teacher's predictions, which do not depend on alpha. None: an in-process
+        cache keyed on the teacher object and a hash of X (a grid search with ``n_jobs=1`` asks
+        the teacher once per fold). A path or ``joblib.Memory``: a disk cache that also serves
+        ``n_jobs > 1`` and caches the fit of an unfitted teacher. False: no cache.
+
+    Attributes
+    ----------
+    teacher_ : estimator or list of estimators
+        The fitted teacher(s): the very object passed when it was fitted, else a fitted clone.
+    student_ : estimator
+        The fitted student, an ordinary regressor that needs neither skdistill nor the teacher.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when X has string column names.
+
+    See Also
+    --------
+    DistilledClassifier : The same for classification, with temperature-softened targets.
+    skdistill.metrics.fidelity_score : R-squared of the student against the teacher.
+
+    References
+    ----------
+    .. [1] C. Bucilua, R. Caruana and A. Niculescu-Mizil, "Model Compression", KDD 2006.
+    .. [2] J. Ba and R. Caruana, "Do Deep Nets Really Need to be Deep?", NIPS 2014.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_diabetes
+    >>> from sklearn.ensemble import GradientBoostingRegressor
+    >>> from sklearn.tree import DecisionTreeRegressor
+    >>> from skdistill import DistilledRegressor
+    >>> X, y = load_diabetes(return_X_y=True)
+    >>> teacher = GradientBoostingRegressor(random_state=0).fit(X, y)
+    >>> distiller = DistilledRegressor(
+    ...     teacher, DecisionTreeRegressor(max_depth=4, random_state=0), alpha=1.0
+    ... ).fit(X)
+    >>> distiller.student_.get_depth()
+    4
+    """
+
+    _task = "regression"
+
+    _parameter_constraints: dict = {
+        "teacher": "no_validation",
+        "student": [HasMethods(["fit", "predict"])],
+        "alpha": [Interval(Real, 0, 1, closed="both")],
+        "teacher_weights": ["array-like", None],
+        "memory": [None, "boolean", str, HasMethods(["cache"])],
+    }
+
+    def __init__(self, teacher, student, *, alpha=0.5, teacher_weights=None, memory=None):
+        self.teacher = teacher
+        self.student = student
+        self.alpha = alpha
+        self.teacher_weights = teacher_weights
+        self.memory = memory
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, sample_weight=None, **fit_params):
+        """Fit (or take) the teacher and fit the student on the blended targets.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, passed as they are to the teacher and the student.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Targets; NaN marks an unlabeled row (a row with any NaN output is unlabeled). May be
+            None only with ``alpha=1`` and fitted teachers.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights for the student, and for an unfitted teacher's fit when it takes them.
+        **fit_params : dict
+            Further fit parameters, routed to the teacher and student with metadata routing
+            enabled.
+
+        Returns
+        -------
+        self : DistilledRegressor
+            The fitted distiller.
+        """
+        validate_data(self, X, skip_check_array=True)
+        n_samples = len(X) if not hasattr(X, "shape") else X.shape[0]
+        y, labelled = self._check_targets(y, n_samples)
+        sample_weight = self._check_sample_weight(sample_weight, X)
+        teacher_params, student_params, student_weight, by_hand = self._route_fit_params(
+            sample_weight, fit_params
+        )
+        named = self._fit_teachers(X, labelled, y, sample_weight, teacher_params, by_hand)
+        weights = self._teacher_weights(len(named))
+        teacher_pred = _targets.mean_predictions(named, weights, X, self.memory)
+        target = self._blend(teacher_pred, y, labelled)
+        if student_weight is not None:
+            student_params = {**student_params, "sample_weight": student_weight}
+        self.student_ = clone(self.student).fit(X, target, **student_params)
+        return self
+
+    def _check_targets(self, y, n_samples):
+        if y is None:
+            if self.alpha < 1:
+                raise ValueError(
+                    f"{type(self).__name__} requires y to be passed, but the target y is None. "
+                    f"Only alpha=1 (the teacher alone) needs no targets; alpha is {self.alpha}."
+                )
+            return np.full(n_samples, np.nan), np.zeros(n_samples, dtype=bool)
+        y = check_array(y, ensure_2d=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if len(y) != n_samples:
+            raise ValueError(f"X has {n_samples} rows but y has {len(y)}; they must match.")
+        if np.isinf(y).any():
+            raise ValueError(
+                "Input y contains infinity; only NaN may mark an unlabeled row. Remove or fix "
+                "the infinite targets."
+            )
+        labelled = ~np.isnan(y) if y.ndim == 1 else ~np.isnan(y).any(axis=1)
+        if not labelled.any() and self.alpha < 1:
+            raise ValueError(
+                "Input y contains NaN in every row: every row is unlabeled, so there are no "
+                f"targets to mix in with alpha={self.alpha}. Set alpha=1 to learn from the "
+                "teacher alone, or pass targets."
+            )
+        return y, labelled
+
+    def _blend(self, teacher_pred, y, labelled):
+        if not labelled.any():
+            return np.array(teacher_pred, dtype=np.float64, copy=True)
+        if teacher_pred.shape != y.shape:
+            if teacher_pred.ndim == 2 and teacher_pred.shape[1] == 1 and y.ndim == 1:
+                teacher_pred = teacher_pred[:, 0]
+            else:
+                raise ValueError(
+                    f"the teacher predicts shape {teacher_pred.shape} but y has shape {y.shape};"
+                    " the teacher must predict the same outputs as y."
+                )
+        target = np.array(teacher_pred, dtype=np.float64, copy=True)
+        if self.alpha < 1:
+            target[labelled] = self.alpha * teacher_pred[labelled] + (1 - self.alpha) * y[labelled]
+        return target
+
+    def predict(self, X):
+        """Predict with the student.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The student's predictions.
+        """
+        check_is_fitted(self)
+        validate_data(self, X, skip_check_array=True, reset=False)
+        return self.student_.predict(X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        return tags

@@ -1,0 +1,118 @@
+"""How a student learns soft targets: one function per way, chosen once per fit.
+
+- ``'weights'``: a classifier that takes ``sample_weight`` sees each row once per class, weighted by
+  the target; its weighted loss is then the cross-entropy against the soft targets, and the fitted
+  student is an ordinary classifier of the original labels.
+- ``'regression'``: a regressor regresses the soft targets (or the teacher's logits, as in Ba and
+  Caruana's mimic learning).
+- ``'hard'``: any classifier learns the label the blended target puts first (the teacher's label on
+  unlabeled rows). Loses the dark knowledge; for students that take neither weights nor targets.
+- ``'native'``: a student with a ``fit_distilled`` method receives the raw pieces (soft targets,
+  teacher logits, labels, temperature, alpha) and applies its own loss; neural students plug in
+  here.
+"""
+
+import numpy as np
+from sklearn.base import is_classifier, is_regressor
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.utils import get_tags
+
+from ._sklearn_compat import _safe_indexing, has_fit_parameter
+from ._soft import expand_weighted_rows, keep_top_mass
+
+STUDENT_METHODS = ("auto", "weights", "regression", "hard", "native")
+
+
+def takes_sample_weight(estimator):
+    try:
+        return has_fit_parameter(estimator, "sample_weight")
+    except (TypeError, ValueError):
+        return False
+
+
+def resolve_student_method(student, method, owner):
+    """The way ``student`` will learn, checked against what it can do."""
+    native = hasattr(student, "fit_distilled")
+    weighted = is_classifier(student) and takes_sample_weight(student)
+    if method == "auto":
+        if native:
+            return "native"
+        if weighted:
+            return "weights"
+        if is_regressor(student):
+            return "regression"
+        raise TypeError(_cannot_learn_message(student, owner))
+    if method == "native" and not native:
+        raise TypeError(
+            f"student_method='native' needs a student with a fit_distilled method; "
+            f"{student!r} has none. Use student_method='auto'."
+        )
+    if method == "weights" and not weighted:
+        raise TypeError(
+            f"student_method='weights' needs a classifier whose fit takes sample_weight; "
+            f"{student!r} is {'a classifier without it' if is_classifier(student) else 'not one'}."
+            " Use student_method='hard' or 'regression', or another student."
+        )
+    if method == "regression" and not is_regressor(student):
+        raise TypeError(
+            f"student_method='regression' needs a regressor as student, got {student!r}."
+        )
+    if method == "hard" and not is_classifier(student):
+        raise TypeError(f"student_method='hard' needs a classifier as student, got {student!r}.")
+    return method
+
+
+def _cannot_learn_message(student, owner):
+    if is_classifier(student):
+        why = "it is a classifier whose fit takes no sample_weight, so it cannot weigh soft targets"
+    else:
+        why = "it is neither a classifier nor a regressor"
+    return (
+        f"{owner} cannot teach the student {student!r}: {why}. Pass a classifier that accepts "
+        "sample_weight (DecisionTreeClassifier, LogisticRegression, HistGradientBoostingClassifier,"
+        " ...), a regressor (it regresses the soft targets), or set student_method='hard' to train "
+        "it on the teacher's argmax labels."
+    )
+
+
+def fit_weighted(student, X, targets, classes, sample_weight, keep_mass, fit_params):
+    """Fit a weight-taking classifier on one weighted copy of each row per class."""
+    targets = keep_top_mass(targets, keep_mass)
+    rows, cols, weights = expand_weighted_rows(targets)
+    if sample_weight is not None:
+        weights = weights * sample_weight[rows]
+    elif len(rows) == len(targets) and np.all(weights == 1.0):
+        # one-hot targets (alpha=0): the plain fit, exactly the student trained on the labels
+        return student.fit(X, classes[cols], **fit_params)
+    return student.fit(_safe_indexing(X, rows), classes[cols], sample_weight=weights, **fit_params)
+
+
+def fit_hard(student, X, targets, classes, sample_weight, fit_params):
+    """Fit any classifier on the argmax of the blended targets."""
+    if sample_weight is not None:
+        fit_params = {**fit_params, "sample_weight": _weight_for(student, sample_weight)}
+    return student.fit(X, classes[np.argmax(targets, axis=1)], **fit_params)
+
+
+def regression_columns(values):
+    """Binary problems regress one column (the second class); others every column."""
+    return values[:, 1] if values.shape[1] == 2 else values
+
+
+def fit_regression(student, X, values, sample_weight, fit_params):
+    """Fit a regressor on the soft targets or the logits; wrap single-output ones when needed."""
+    y_fit = regression_columns(values)
+    if y_fit.ndim == 2 and not get_tags(student).target_tags.multi_output:
+        student = MultiOutputRegressor(student)
+    if sample_weight is not None:
+        fit_params = {**fit_params, "sample_weight": _weight_for(student, sample_weight)}
+    return student.fit(X, y_fit, **fit_params)
+
+
+def _weight_for(student, sample_weight):
+    if not takes_sample_weight(student):
+        raise TypeError(
+            f"sample_weight was passed, but the student {student!r} does not accept "
+            "sample_weight in fit. Drop sample_weight or choose a student that takes it."
+        )
+    return sample_weight

@@ -1,0 +1,165 @@
+"""From fitted teachers to soft targets (classification) and teacher predictions (regression)."""
+
+import numbers
+
+import numpy as np
+
+from . import _teacher
+from ._soft import (
+    align_columns,
+    binary_scores_to_logits,
+    proba_to_logits,
+    temper_logits,
+    temper_proba,
+)
+
+
+def teacher_classes(named_teachers):
+    """The sorted union of the teachers' ``classes_``."""
+    all_classes = []
+    for name, teacher in named_teachers:
+        classes = getattr(teacher, "classes_", None)
+        if classes is None:
+            raise TypeError(
+                f"teacher {name!r} ({teacher!r}) has no classes_ attribute, so its output columns "
+                "cannot be matched to the labels. Give it a classes_ attribute (the label of each "
+                "output column, in order)."
+            )
+        all_classes.append(np.asarray(classes))
+    if len(all_classes) == 1:
+        return all_classes[0]
+    return np.unique(np.concatenate(all_classes))
+
+
+def raw_outputs(name, teacher, X, memory):
+    """The teacher's outputs as ``(values, kind)``: kind 'logits' or 'proba', columns in
+    ``teacher.classes_`` order, binary scores turned into two columns."""
+    method = _teacher.output_method(teacher)
+    values = np.asarray(_teacher.teacher_outputs(teacher, X, method, memory), dtype=np.float64)
+    n_classes = len(teacher.classes_)
+    if method == "decision_function":
+        values = binary_scores_to_logits(values) if n_classes == 2 else values
+    if values.ndim != 2 or values.shape[1] != n_classes:
+        raise ValueError(
+            f"teacher {name!r} {method} returned shape {values.shape}, expected "
+            f"({len(values)}, {n_classes}): one column per class in teacher.classes_."
+        )
+    _teacher.check_finite_outputs(values, name, method)
+    return values, ("logits" if method == "decision_function" else "proba")
+
+
+def tempered(values, kind, temperature):
+    """The teacher's distribution at ``temperature``."""
+    if kind == "logits":
+        return temper_logits(values, temperature)
+    return temper_proba(values, temperature)
+
+
+def mean_soft_targets(named_teachers, weights, X, temperature, classes, memory):
+    """Weighted mean of the teachers' tempered distributions, in ``classes`` order."""
+    total = None
+    for (name, teacher), weight in zip(named_teachers, weights):
+        values, kind = raw_outputs(name, teacher, X, memory)
+        dist = align_columns(tempered(values, kind, temperature), teacher.classes_, classes)
+        total = weight * dist if total is None else total + weight * dist
+    return total
+
+
+def mean_logits(named_teachers, weights, X, classes, memory):
+    """Weighted mean of the teachers' logits, for mimic learning (L2 on logits)."""
+    total = None
+    for (name, teacher), weight in zip(named_teachers, weights):
+        values, kind = raw_outputs(name, teacher, X, memory)
+        if kind != "logits":
+            raise ValueError(
+                f"regression_target='logits' needs teachers with decision_function; teacher "
+                f"{name!r} ({teacher!r}) only has predict_proba, whose log has -inf at exact "
+                "zeros. Use regression_target='proba'."
+            )
+        if not np.array_equal(np.asarray(teacher.classes_), classes):
+            raise ValueError(
+                "regression_target='logits' with several teachers needs the same classes_ in "
+                f"every teacher; teacher {name!r} has {teacher.classes_}, the union is {classes}."
+            )
+        total = weight * values if total is None else total + weight * values
+    return total
+
+
+def teacher_logits_for_native(named_teachers, weights, X, classes, memory):
+    """Logits for a native student: real logits when every teacher has them, else ``log p``."""
+    total = None
+    for (name, teacher), weight in zip(named_teachers, weights):
+        values, kind = raw_outputs(name, teacher, X, memory)
+        logits = values if kind == "logits" else proba_to_logits(values / values.sum(1)[:, None])
+        logits = align_columns(logits, teacher.classes_, classes, fill=-np.inf)
+        total = weight * logits if total is None else total + weight * logits
+    return total
+
+
+def mean_predictions(named_teachers, weights, X, memory):
+    """Weighted mean of regression teachers' predictions."""
+    total = None
+    for (name, teacher), weight in zip(named_teachers, weights):
+        values = np.asarray(
+            _teacher.teacher_outputs(teacher, X, "predict", memory), dtype=np.float64
+        )
+        _teacher.check_finite_outputs(values, name, "predict")
+        if total is not None and values.shape != total.shape:
+            raise ValueError(
+                f"teacher {name!r} predicts shape {values.shape}, the first teacher "
+                f"{total.shape}; every teacher must predict the same outputs."
+            )
+        total = weight * values if total is None else total + weight * values
+    return total
+
+
+def soft_targets(teacher, X, *, temperature=1.0):
+    """The temperature-softened targets a fitted teacher gives the student.
+
+    Logits come from ``decision_function`` when the teacher has one (a binary one-column score
+    ``s`` becomes the two logits ``[0, s]``) and are softened as ``softmax(z / T)``. Teachers with
+    ``predict_proba`` only are softened as ``p ** (1 / T)`` renormalised, which equals
+    ``softmax(log(p) / T)`` and keeps exact zeros at zero.
+
+    Parameters
+    ----------
+    teacher : fitted classifier
+        Any fitted classifier with ``classes_`` and ``decision_function`` or ``predict_proba``.
+    X : array-like of shape (n_samples, n_features)
+        Rows to label, in the form the teacher takes (a DataFrame for a column-based pipeline).
+    temperature : float, default=1.0
+        Softening temperature T > 0. T=1 gives the teacher's own distribution; larger T gives
+        the smaller classes more mass.
+
+    Returns
+    -------
+    soft_targets : ndarray of shape (n_samples, n_classes)
+        One probability distribution per row, columns in ``teacher.classes_`` order.
+
+    See Also
+    --------
+    DistilledClassifier : Trains a student on these targets mixed with the labels.
+
+    References
+    ----------
+    .. [1] G. Hinton, O. Vinyals and J. Dean, "Distilling the Knowledge in a Neural Network",
+       NIPS Deep Learning Workshop, 2015.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from skdistill import soft_targets
+    >>> X, y = load_iris(return_X_y=True)
+    >>> forest = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
+    >>> targets = soft_targets(forest, X[:2], temperature=2.0)
+    >>> targets.shape
+    (2, 3)
+    >>> targets.sum(axis=1).round(6).tolist()
+    [1.0, 1.0]
+    """
+    if not (isinstance(temperature, numbers.Real) and 0 < temperature < np.inf):
+        raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}.")
+    _teacher.check_teacher_kind("teacher", teacher, "classification", "soft_targets")
+    values, kind = raw_outputs("teacher", teacher, X, memory=None)
+    return tempered(values, kind, float(temperature))

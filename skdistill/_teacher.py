@@ -1,0 +1,239 @@
+"""Teachers: which ones are fitted, how they are fitted, asked and cached.
+
+A fitted teacher is used as it is: never refit, never mutated, not even copied by ``clone``. Its
+outputs depend on X alone (not on temperature or alpha), so they are cached: in a grid search over
+temperature and alpha the teacher answers once per fold, not once per candidate.
+"""
+
+import numbers
+import weakref
+from collections import OrderedDict
+
+import numpy as np
+from joblib import hash as joblib_hash
+from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.exceptions import NotFittedError
+
+from ._sklearn_compat import check_is_fitted, check_memory, has_fit_parameter
+
+_CACHE_ENTRIES_PER_TEACHER = 16
+
+
+# --------------------------------------------------------------------------------------------
+# the teacher parameter: one estimator, a list of estimators or a list of (name, estimator)
+# --------------------------------------------------------------------------------------------
+def named_teachers(teacher):
+    """The teacher parameter as a list of ``(name, estimator)`` pairs."""
+    if isinstance(teacher, (list, tuple)):
+        if len(teacher) == 0:
+            raise ValueError("teacher is an empty list; pass at least one teacher estimator.")
+        pairs = []
+        for i, item in enumerate(teacher):
+            if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+                pairs.append(item)
+            else:
+                pairs.append((f"teacher{i}", item))
+        names = [name for name, _ in pairs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"teacher names must be unique, got {names}.")
+        return pairs
+    return [("teacher", teacher)]
+
+
+def is_fitted(estimator):
+    """Whether ``estimator`` is fitted; an object without ``fit`` (a bare model) is fitted."""
+    if not hasattr(estimator, "fit"):
+        return True
+    try:
+        check_is_fitted(estimator)
+    except NotFittedError:
+        return False
+    return True
+
+
+def clone_teacher_param(teacher):
+    """What ``clone`` of a distiller does to its teacher parameter.
+
+    Fitted teachers are kept as the same object (cloning would discard the fit: a net trained for
+    hours would be retrained for every grid-search candidate); unfitted ones are cloned as usual.
+    Lists of teachers and of ``(name, teacher)`` pairs are handled item by item.
+    """
+    if isinstance(teacher, (list, tuple)):
+        return type(teacher)(_clone_item(item) for item in teacher)
+    return _clone_one(teacher)
+
+
+def _clone_item(item):
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+        return (item[0], _clone_one(item[1]))
+    return _clone_one(item)
+
+
+def _clone_one(estimator):
+    return estimator if is_fitted(estimator) else clone(estimator, safe=False)
+
+
+def check_teacher_kind(name, estimator, task, owner):
+    """Raise when a teacher cannot serve a ``task`` of 'classification' or 'regression'."""
+    label = "teacher" if name == "teacher" else f"teacher {name!r}"
+    if task == "classification":
+        if is_regressor(estimator):
+            raise TypeError(
+                f"{owner} needs a classifier as teacher; {label} is the regressor "
+                f"{estimator!r}. Use DistilledRegressor to distil a regressor."
+            )
+        if not (hasattr(estimator, "decision_function") or hasattr(estimator, "predict_proba")):
+            raise TypeError(
+                f"{owner} needs a teacher with decision_function or predict_proba to make soft "
+                f"targets; {label} {estimator!r} has neither. Wrap it, e.g. in "
+                "sklearn.calibration.CalibratedClassifierCV, to give it probabilities."
+            )
+    else:
+        if is_classifier(estimator):
+            raise TypeError(
+                f"{owner} needs a regressor as teacher; {label} is the classifier "
+                f"{estimator!r}. Use DistilledClassifier to distil a classifier."
+            )
+        if not hasattr(estimator, "predict"):
+            raise TypeError(
+                f"{owner} needs a teacher with predict; {label} {estimator!r} has none."
+            )
+
+
+def fit_teacher(teacher, X, y, sample_weight, fit_params, memory):
+    """Clone and fit an unfitted teacher; through ``memory`` when it is a cache location."""
+    fitter = _fit_clone
+    if memory is not None and memory is not False:
+        fitter = check_memory(memory).cache(_fit_clone)
+    return fitter(teacher, X, y, sample_weight, fit_params)
+
+
+def _fit_clone(teacher, X, y, sample_weight, fit_params):
+    fresh = clone(teacher)
+    if sample_weight is not None and "sample_weight" not in fit_params:
+        if has_fit_parameter(fresh, "sample_weight"):
+            fit_params = {**fit_params, "sample_weight": sample_weight}
+    return fresh.fit(X, y, **fit_params)
+
+
+def check_n_features(teacher, n_features, name="teacher"):
+    """Raise when X has another number of features than a fitted teacher expects."""
+    expected = getattr(teacher, "n_features_in_", None)
+    if isinstance(expected, numbers.Integral) and expected != n_features:
+        label = "the teacher" if name == "teacher" else f"teacher {name!r}"
+        raise ValueError(
+            f"X has {n_features} features, but {label} was fitted on {expected} features "
+            f"(teacher.n_features_in_ = {expected}). Pass X with the columns the teacher was "
+            "trained on, in the same order, or pass an unfitted teacher to fit it on this X."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# asking the teacher
+# --------------------------------------------------------------------------------------------
+def output_method(teacher):
+    """The method a classifier teacher is asked: logits first, probabilities otherwise."""
+    if hasattr(teacher, "decision_function"):
+        return "decision_function"
+    return "predict_proba"
+
+
+def _call_teacher(teacher, X, method):
+    return np.asarray(getattr(teacher, method)(X))
+
+
+class _OutputCache:
+    """In-process cache of teacher outputs, keyed on the teacher object and a hash of X.
+
+    Entries die with the teacher (weak keys). An entry also remembers the fitted attributes of the
+    teacher and of every estimator inside it; refitting the teacher in place replaces those
+    attributes, so stale outputs are never returned. Holding them keeps their ids from being reused.
+    """
+
+    def __init__(self):
+        self._store = weakref.WeakKeyDictionary()
+
+    def get_or_call(self, teacher, X, method):
+        try:
+            entries = self._store.setdefault(teacher, OrderedDict())
+        except TypeError:  # not weak-referenceable or not hashable: no caching
+            return _call_teacher(teacher, X, method)
+        key = (method, joblib_hash(X))
+        state = _fitted_state(teacher)
+        hit = entries.get(key)
+        if hit is not None and _same_state(hit[0], state):
+            entries.move_to_end(key)
+            return hit[1]
+        values = _call_teacher(teacher, X, method)
+        values.setflags(write=False)
+        entries[key] = (state, values)
+        while len(entries) > _CACHE_ENTRIES_PER_TEACHER:
+            entries.popitem(last=False)
+        return values
+
+    def clear(self):
+        self._store = weakref.WeakKeyDictionary()
+
+
+def _fitted_state(estimator):
+    """The fitted attributes (those ending in ``_``) of an estimator and of its sub-estimators."""
+    estimators = [estimator]
+    if hasattr(estimator, "get_params"):
+        try:
+            estimators += [v for v in estimator.get_params(deep=True).values() if hasattr(v, "fit")]
+        except Exception:  # a foreign object with a broken get_params: its own attributes only
+            pass
+    state = []
+    for est in estimators:
+        attrs = getattr(est, "__dict__", {})
+        state.extend(
+            (id(est), key, value)
+            for key, value in attrs.items()
+            if key.endswith("_") and not key.startswith("_")
+        )
+    return state
+
+
+def _same_state(old, new):
+    return len(old) == len(new) and all(
+        a[0] == b[0] and a[1] == b[1] and a[2] is b[2] for a, b in zip(old, new)
+    )
+
+
+_OUTPUT_CACHE = _OutputCache()
+
+
+def teacher_outputs(teacher, X, method, memory):
+    """``teacher.<method>(X)`` as an array, through the cache that ``memory`` selects.
+
+    ``memory=None`` uses the in-process cache, ``False`` asks the teacher every time, and a path or
+    ``joblib.Memory`` caches on disk (shared by processes, so it also serves ``n_jobs > 1``).
+    """
+    if memory is False:
+        return _call_teacher(teacher, X, method)
+    if memory is None:
+        return _OUTPUT_CACHE.get_or_call(teacher, X, method)
+    return check_memory(memory).cache(_call_teacher)(teacher, X, method)
+
+
+def clear_cache():
+    """Forget every teacher output held by the in-process cache."""
+    _OUTPUT_CACHE.clear()
+
+
+def check_finite_outputs(values, name, method):
+    """Raise when a teacher returned NaN or inf (or negative probabilities)."""
+    label = "the teacher" if name == "teacher" else f"teacher {name!r}"
+    bad = ~np.isfinite(values)
+    if bad.any():
+        rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
+        raise ValueError(
+            f"{label}'s {method} returned NaN or inf for {len(rows)} of {len(values)} rows "
+            f"(first at row {rows[0]}). Check X for extreme or missing values the teacher cannot "
+            "handle, or impute them in a Pipeline step before the distiller."
+        )
+    if method == "predict_proba" and ((values < 0).any() or (values.sum(axis=1) <= 0).any()):
+        raise ValueError(
+            f"{label}'s predict_proba returned negative probabilities or a row summing to zero; "
+            "soft targets need a probability distribution per row."
+        )
