@@ -1,7 +1,6 @@
 """What DistilledClassifier and DistilledRegressor share: teachers, clone, tags and routing."""
 
 import copy
-import numbers
 
 import numpy as np
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
@@ -14,7 +13,9 @@ from ._sklearn_compat import (
     _check_sample_weight,
     _raise_for_params,
     _routing_enabled,
+    _safe_indexing,
     process_routing,
+    validate_data,
 )
 
 
@@ -177,10 +178,28 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         names = [name for name, _ in _teacher.named_teachers(self.teacher)]
         return list(zip(names, teachers))
 
+    def _validate_X(self, X, *, reset):
+        """Check X without changing its kind: a DataFrame stays a DataFrame for the teacher.
+
+        Other inputs become 2d arrays (sparse ones CSR or CSC) that rows can be taken from. NaN
+        is allowed only where the teacher and the student both accept it (the input tags).
+        """
+        allow_nan = self.__sklearn_tags__().input_tags.allow_nan
+        if _is_dataframe(X):
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            return X
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse=["csr", "csc"],
+            dtype=None,
+            ensure_all_finite="allow-nan" if allow_nan else True,
+            ensure_min_samples=1,
+        )
+
     @staticmethod
     def _take(X, rows):
-        from ._sklearn_compat import _safe_indexing
-
         return _safe_indexing(X, rows)
 
     @staticmethod
@@ -190,7 +209,5 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         return _check_sample_weight(sample_weight, X, dtype=np.float64)
 
 
-def check_unit_interval(name, value):
-    """Shared message for parameters in [0, 1] validated outside the constraint tables."""
-    if not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-        raise ValueError(f"{name} must be in [0, 1], got {value!r}.")
+def _is_dataframe(X):
+    return hasattr(X, "columns") and hasattr(X, "dtypes") and not hasattr(X, "toarray")

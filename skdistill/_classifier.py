@@ -15,9 +15,9 @@ from ._sklearn_compat import (
     Interval,
     StrOptions,
     _fit_context,
+    _num_samples,
     available_if,
     check_is_fitted,
-    validate_data,
 )
 from ._soft import align_columns, blend_with_labels
 
@@ -109,7 +109,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         The class labels: the teacher's classes (their union with several teachers).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
@@ -219,8 +219,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self : DistilledClassifier
             The fitted distiller.
         """
-        validate_data(self, X, skip_check_array=True)
-        n_samples = len(X) if not hasattr(X, "shape") else X.shape[0]
+        X = self._validate_X(X, reset=True)
+        n_samples = _num_samples(X)
         y, labelled = self._check_labels(y, n_samples)
         sample_weight = self._check_sample_weight(sample_weight, X)
         teacher_params, student_params, student_weight, by_hand = self._route_fit_params(
@@ -233,6 +233,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
 
         named = self._fit_teachers(X, labelled, y, sample_weight, teacher_params, by_hand)
         self.classes_ = _targets.teacher_classes(named)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"the teacher knows only one class, {self.classes_.tolist()}: there is nothing "
+                "to distil. Pass labels of at least two classes, or a teacher that has them."
+            )
         y_encoded = self._encode_labels(y, labelled)
         weights = self._teacher_weights(len(named))
         self._fit_student(X, named, weights, y_encoded, student_weight, student_params)
@@ -329,7 +334,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     # ------------------------------------------------------------------ prediction
     def _check_X(self, X):
         check_is_fitted(self)
-        validate_data(self, X, skip_check_array=True, reset=False)
+        return self._validate_X(X, reset=False)
 
     def predict(self, X):
         """Predict class labels with the student.
@@ -344,7 +349,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels, from ``classes_``.
         """
-        self._check_X(X)
+        X = self._check_X(X)
         if self.student_method_ == "regression":
             return self.classes_[np.argmax(self._regression_proba(X), axis=1)]
         return self.student_.predict(X)
@@ -366,7 +371,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         proba : ndarray of shape (n_samples, n_classes)
             Probability of each class for each row.
         """
-        self._check_X(X)
+        X = self._check_X(X)
         if self.student_method_ == "regression":
             return self._regression_proba(X)
         proba = np.asarray(self.student_.predict_proba(X), dtype=np.float64)
@@ -386,7 +391,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
             One score per row for two classes (positive for ``classes_[1]``), else one per class.
         """
-        self._check_X(X)
+        X = self._check_X(X)
         if self.student_method_ == "regression":
             return np.asarray(self.student_.predict(X), dtype=np.float64)
         scores = np.asarray(self.student_.decision_function(X), dtype=np.float64)

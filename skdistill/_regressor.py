@@ -12,8 +12,8 @@ from ._sklearn_compat import (
     HasMethods,
     Interval,
     _fit_context,
+    _num_samples,
     check_is_fitted,
-    validate_data,
 )
 
 
@@ -53,7 +53,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         The fitted student, an ordinary regressor that needs neither skdistill nor the teacher.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
     See Also
@@ -120,8 +120,8 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         self : DistilledRegressor
             The fitted distiller.
         """
-        validate_data(self, X, skip_check_array=True)
-        n_samples = len(X) if not hasattr(X, "shape") else X.shape[0]
+        X = self._validate_X(X, reset=True)
+        n_samples = _num_samples(X)
         y, labelled = self._check_targets(y, n_samples)
         sample_weight = self._check_sample_weight(sample_weight, X)
         teacher_params, student_params, student_weight, by_hand = self._route_fit_params(
@@ -193,7 +193,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
             The student's predictions.
         """
         check_is_fitted(self)
-        validate_data(self, X, skip_check_array=True, reset=False)
+        X = self._validate_X(X, reset=False)
         return self.student_.predict(X)
 
     def __sklearn_tags__(self):

@@ -1,0 +1,101 @@
+"""scikit-learn's estimator checks on small, fast instances of every public estimator."""
+
+import numpy as np
+from sklearn.datasets import make_classification, make_regression
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skdistill import DistilledClassifier, DistilledRegressor
+
+
+def _fitted_classifier_teacher():
+    X, y = make_classification(
+        n_samples=60, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
+    )
+    return LogisticRegression(max_iter=500).fit(X, y)
+
+
+FITTED_TEACHER = _fitted_classifier_teacher()
+
+ESTIMATORS = [
+    # a tree student, an unfitted teacher
+    DistilledClassifier(
+        DecisionTreeClassifier(max_depth=4, random_state=0), DecisionTreeClassifier(random_state=0)
+    ),
+    # a linear student at T=2, a linear teacher
+    DistilledClassifier(
+        LogisticRegression(solver="newton-cholesky", tol=1e-10),
+        LogisticRegression(solver="newton-cholesky", tol=1e-10),
+        temperature=2.0,
+    ),
+    # a regressor student
+    DistilledClassifier(
+        DecisionTreeClassifier(max_depth=4, random_state=0), Ridge(solver="cholesky"), alpha=0.8
+    ),
+    # a fitted teacher
+    DistilledClassifier(FITTED_TEACHER, DecisionTreeClassifier(random_state=0)),
+    DistilledRegressor(
+        DecisionTreeRegressor(max_depth=4, random_state=0), Ridge(solver="cholesky")
+    ),
+]
+
+# A fitted teacher knows only the data it was fitted on (4 features, labels 0, 1, 2). These checks
+# fit on data of their own (2, 3, 10 or 30 features, other labels), which the distiller rightly
+# refuses with "X has 3 features, but the teacher was fitted on 4 features ..." or "y contains
+# labels the teacher does not know ...". The same contracts are checked for the unfitted-teacher
+# instances above, and for fitted teachers on matching data in tests/test_classifier.py.
+_CHECKS_WITH_THEIR_OWN_DATA = (
+    "check_classifier_data_not_an_array",
+    "check_classifiers_classes",
+    "check_classifiers_one_label",
+    "check_classifiers_one_label_sample_weights",
+    "check_classifiers_train",
+    "check_dict_unchanged",
+    "check_dont_overwrite_parameters",
+    "check_dtype_object",
+    "check_estimator_sparse_array",
+    "check_estimator_sparse_matrix",
+    "check_estimator_sparse_tag",
+    "check_estimators_dtypes",
+    "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf",
+    "check_estimators_overwrite_params",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_fit2d_1feature",
+    "check_fit2d_1sample",
+    "check_fit2d_predict1d",
+    "check_fit_check_is_fitted",
+    "check_fit_idempotent",
+    "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_n_features_in",
+    "check_pipeline_consistency",
+    "check_readonly_memmap_input",
+    "check_sample_weight_equivalence_on_dense_data",
+    "check_sample_weight_equivalence_on_sparse_data",
+    "check_sample_weights_list",
+    "check_sample_weights_not_an_array",
+    "check_sample_weights_not_overwritten",
+    "check_sample_weights_pandas_series",
+    "check_sample_weights_shape",
+    "check_supervised_y_2d",
+)
+FITTED_TEACHER_EXPECTED_FAILURES = {
+    name: "fits on data of its own, which a teacher fitted on other data rightly refuses"
+    for name in _CHECKS_WITH_THEIR_OWN_DATA
+}
+
+
+def expected_failed_checks(estimator):
+    """Empty for every instance but the one whose teacher was fitted beforehand."""
+    if estimator.teacher is FITTED_TEACHER:
+        return FITTED_TEACHER_EXPECTED_FAILURES
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
