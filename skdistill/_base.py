@@ -95,6 +95,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         """
         router = MetadataRouter(owner=self.__class__.__name__)
         for name, estimator in _teacher.named_teachers(self.teacher):
+            if _teacher.is_fitted(estimator):
+                continue  # never fitted here, so it receives no fit metadata
             router.add(
                 **{name: estimator},
                 method_mapping=MethodMapping().add(caller="fit", callee="fit"),
@@ -116,7 +118,9 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             if sample_weight is not None:
                 fit_params = {**fit_params, "sample_weight": sample_weight}
             routed = process_routing(self, "fit", **fit_params)
-            teacher_params = {name: dict(routed[name].fit) for name in names}
+            teacher_params = {
+                name: dict(routed[name].fit) if name in routed else {} for name in names
+            }
             student_params = dict(routed.student.fit)
             student_weight = student_params.pop("sample_weight", None)
             return teacher_params, student_params, student_weight, False

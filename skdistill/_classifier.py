@@ -71,7 +71,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         How the student learns the targets. 'weights': one weighted copy of each row per class
         (classifiers with ``sample_weight``). 'regression': regress the targets (regressors).
         'hard': fit on the label the target puts first (any classifier; loses the soft
-        information). 'native': the student's own ``fit_distilled`` receives the soft targets,
+        information, and with ``alpha < 0.5`` the true label always wins on labelled rows). 'native': the student's own ``fit_distilled`` receives the soft targets,
         teacher logits, labels, temperature and alpha. 'auto' takes 'native', 'weights' or
         'regression', in that order, as the student allows.
     regression_target : {'proba', 'logits'}, default='proba'
@@ -124,7 +124,23 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     count weighted copies, not original rows; ``min_weight_fraction_leaf`` counts original rows.
 
     A regressor or weighted-classifier student learns the softened distribution itself, so with
-    ``T > 1`` its ``predict_proba`` is softer than the teacher's; its ``predict`` is unaffected.
+    ``T > 1`` its ``predict_proba`` is softer than the teacher's. Softening keeps each row's
+    order of classes but changes the weights the student is trained on, so a tree may split
+    differently and its labels can change too.
+
+    ``decision_function`` is taken as logits. That is exact for log-odds models (logistic
+    regression, gradient boosting); for margin models (``SVC``, ``LinearSVC``,
+    ``RidgeClassifier``) the scale is arbitrary, so ``T=1`` is not the teacher's own
+    probabilities and the useful temperatures differ: tune T with a grid search.
+
+    A student for ``student_method='native'`` has ``fit`` and ``predict`` and a method
+    ``fit_distilled(X, y, *, soft_targets, teacher_logits, classes, temperature, alpha,
+    sample_weight=None)`` that returns the fitted student. ``y`` holds class indices into
+    ``classes`` (-1 for unlabeled rows), ``soft_targets`` the teachers' mean tempered
+    distribution and ``teacher_logits`` their logits (``log p``, with ``-inf`` at exact zeros,
+    for probability-only teachers). The fitted student predicts the original labels and, for
+    ``predict_proba``, has ``classes_``. This protocol is provisional until the neural
+    students land.
 
     Teacher outputs on the teacher's own training rows are overconfident; a teacher fitted on
     other rows than the student's gives more informative soft targets.

@@ -1,7 +1,6 @@
 """scikit-learn's estimator checks on small, fast instances of every public estimator."""
 
-import numpy as np
-from sklearn.datasets import make_classification, make_regression
+from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
