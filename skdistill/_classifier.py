@@ -71,8 +71,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         How the student learns the targets. 'weights': one weighted copy of each row per class
         (classifiers with ``sample_weight``). 'regression': regress the targets (regressors).
         'hard': fit on the label the target puts first (any classifier; loses the soft
-        information, and with ``alpha < 0.5`` the true label always wins on labelled rows). 'native': the student's own ``fit_distilled`` receives the soft targets,
-        teacher logits, labels, temperature and alpha. 'auto' takes 'native', 'weights' or
+        information, and with ``alpha < 0.5`` the true label always wins on labelled rows).
+        'native': the student's own ``fit_distilled`` receives the soft targets, teacher
+        logits, labels, temperature and alpha (see Notes). 'auto' takes 'native', 'weights' or
         'regression', in that order, as the student allows.
     regression_target : {'proba', 'logits'}, default='proba'
         With a regressor student: regress the blended soft targets ('proba'), or the teacher's

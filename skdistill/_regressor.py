@@ -144,7 +144,8 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
                     f"Only alpha=1 (the teacher alone) needs no targets; alpha is {self.alpha}."
                 )
             return np.full(n_samples, np.nan), np.zeros(n_samples, dtype=bool)
-        y = check_array(y, ensure_2d=False, ensure_all_finite="allow-nan", dtype=np.float64)
+        # NaN marks unlabeled rows and inf gets its own message below, so neither is rejected here
+        y = check_array(y, ensure_2d=False, ensure_all_finite=False, dtype=np.float64)
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if len(y) != n_samples:

@@ -35,8 +35,14 @@ def binary_scores_to_logits(scores):
 
 
 def temper_logits(logits, temperature):
-    """``softmax(logits / T)`` row by row, computed stably for any T > 0."""
-    return softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=1)
+    """``softmax(logits / T)`` row by row, computed stably for any T > 0.
+
+    The row maximum is subtracted before dividing, so that logits near the largest float do not
+    overflow when T < 1.
+    """
+    logits = np.asarray(logits, dtype=np.float64)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return softmax(shifted / temperature, axis=1)
 
 
 def temper_proba(proba, temperature):
