@@ -438,7 +438,12 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
 
 
 def _equals(y, value):
-    """Element-wise ``y == value`` that stays elementwise for object arrays of mixed types."""
+    """Element-wise ``y == value``: vectorised for numeric labels, NaN-aware, and element by
+    element for object arrays (where ``==`` against a mixed array may not broadcast)."""
     if y.dtype.kind in "fc" and isinstance(value, float) and np.isnan(value):
         return np.isnan(y)
-    return np.asarray([item == value for item in y.tolist()], dtype=bool)
+    if y.dtype.kind in "biufc" and isinstance(value, Real):
+        return y == value
+    if y.dtype.kind in "US" and isinstance(value, str):
+        return y == value
+    return np.fromiter((item == value for item in y.tolist()), dtype=bool, count=len(y))
