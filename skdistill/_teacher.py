@@ -17,6 +17,9 @@ from sklearn.exceptions import NotFittedError
 from ._sklearn_compat import check_is_fitted, check_memory, has_fit_parameter
 
 _CACHE_ENTRIES_PER_TEACHER = 16
+# Outputs held per teacher: enough for the folds of a grid search on a few million rows, bounded
+# so that labelling a large transfer set cannot pin gigabytes in memory.
+_CACHE_BYTES_PER_TEACHER = 256 * 2**20
 
 
 # --------------------------------------------------------------------------------------------
@@ -165,9 +168,13 @@ class _OutputCache:
             entries.move_to_end(key)
             return hit[1]
         values = _call_teacher(teacher, X, method)
+        if values.nbytes > _CACHE_BYTES_PER_TEACHER:
+            return values
         values.setflags(write=False)
         entries[key] = (state, values)
-        while len(entries) > _CACHE_ENTRIES_PER_TEACHER:
+        while len(entries) > _CACHE_ENTRIES_PER_TEACHER or (
+            sum(entry[1].nbytes for entry in entries.values()) > _CACHE_BYTES_PER_TEACHER
+        ):
             entries.popitem(last=False)
         return values
 

@@ -480,3 +480,17 @@ def test_metadata_routing_sends_sample_weight_where_requested(wine):
     dropped = DistilledClassifier(teacher, DecisionTreeClassifier(max_depth=3, random_state=0))
     dropped.fit(X_train[30:], y_train[30:])
     np.testing.assert_allclose(routed.predict_proba(X_test), dropped.predict_proba(X_test))
+
+
+def test_in_process_cache_is_bounded_in_bytes(wine, monkeypatch):
+    from skdistill import _teacher
+
+    X_train, _, y_train, _ = wine
+    teacher = LogisticRegression(max_iter=5000).fit(X_train, y_train)
+    one_entry = len(X_train) * 3 * 8
+    monkeypatch.setattr(_teacher, "_CACHE_BYTES_PER_TEACHER", 2 * one_entry)
+    for shift in range(4):  # four different X: only the last two fit in the budget
+        soft_targets(teacher, X_train + shift)
+    entries = _teacher._OUTPUT_CACHE._store[teacher]
+    assert len(entries) == 2
+    assert sum(values.nbytes for _, values in entries.values()) <= 2 * one_entry
