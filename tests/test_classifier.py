@@ -494,3 +494,17 @@ def test_in_process_cache_is_bounded_in_bytes(wine, monkeypatch):
     entries = _teacher._OUTPUT_CACHE._store[teacher]
     assert len(entries) == 2
     assert sum(values.nbytes for _, values in entries.values()) <= 2 * one_entry
+
+
+def test_disk_cache_also_caches_the_fit_of_an_unfitted_teacher(tmp_path):
+    X, y = load_iris(return_X_y=True)
+    CountingForest.counts.update(fit=0, predict_proba=0)
+    distiller = DistilledClassifier(
+        CountingForest(n_estimators=5, random_state=0),
+        DecisionTreeClassifier(random_state=0),
+        memory=str(tmp_path),
+    )
+    grid = {"temperature": [1.0, 2.0], "alpha": [0.5, 1.0]}
+    GridSearchCV(distiller, grid, cv=3).fit(X, y)
+    # one fit per fold and one for the refit, instead of one per candidate and fold (4 * 3 + 1)
+    assert CountingForest.counts["fit"] == 3 + 1
