@@ -7,7 +7,7 @@ that only take ``sample_weight``.
 """
 
 import numpy as np
-from scipy.special import log_softmax, softmax
+from scipy.special import softmax
 
 __all__ = [
     "align_columns",
@@ -67,11 +67,6 @@ def proba_to_logits(proba):
     """``log(p)`` with ``-inf`` where ``p == 0``: the logits of a probability-only teacher."""
     with np.errstate(divide="ignore"):
         return np.log(np.asarray(proba, dtype=np.float64))
-
-
-def log_softmax_rows(logits):
-    """Row-wise ``log_softmax``, finite wherever the logits are."""
-    return log_softmax(np.asarray(logits, dtype=np.float64), axis=1)
 
 
 def align_columns(values, source_classes, target_classes, fill=0.0):

@@ -55,20 +55,33 @@ def tempered(values, kind, temperature):
     return temper_proba(values, temperature)
 
 
+def _weighted_sum(weights, named_teachers, per_teacher):
+    """``sum(weight * per_teacher(name, teacher))`` over the teachers.
+
+    Teachers of weight zero are skipped, neither asked nor added: ``0 * -inf`` (the log of a
+    probability-only teacher's exact zeros) would be NaN.
+    """
+    return sum(
+        weight * per_teacher(name, teacher)
+        for (name, teacher), weight in zip(named_teachers, weights)
+        if weight > 0
+    )
+
+
 def mean_soft_targets(named_teachers, weights, X, temperature, classes, memory):
     """Weighted mean of the teachers' tempered distributions, in ``classes`` order."""
-    total = None
-    for (name, teacher), weight in zip(named_teachers, weights):
+
+    def distribution(name, teacher):
         values, kind = raw_outputs(name, teacher, X, memory)
-        dist = align_columns(tempered(values, kind, temperature), teacher.classes_, classes)
-        total = weight * dist if total is None else total + weight * dist
-    return total
+        return align_columns(tempered(values, kind, temperature), teacher.classes_, classes)
+
+    return _weighted_sum(weights, named_teachers, distribution)
 
 
 def mean_logits(named_teachers, weights, X, classes, memory):
     """Weighted mean of the teachers' logits, for mimic learning (L2 on logits)."""
-    total = None
-    for (name, teacher), weight in zip(named_teachers, weights):
+
+    def logits(name, teacher):
         values, kind = raw_outputs(name, teacher, X, memory)
         if kind != "logits":
             raise ValueError(
@@ -81,36 +94,42 @@ def mean_logits(named_teachers, weights, X, classes, memory):
                 "regression_target='logits' with several teachers needs the same classes_ in "
                 f"every teacher; teacher {name!r} has {teacher.classes_}, the union is {classes}."
             )
-        total = weight * values if total is None else total + weight * values
-    return total
+        return values
+
+    return _weighted_sum(weights, named_teachers, logits)
 
 
 def teacher_logits_for_native(named_teachers, weights, X, classes, memory):
     """Logits for a native student: real logits when every teacher has them, else ``log p``."""
-    total = None
-    for (name, teacher), weight in zip(named_teachers, weights):
+
+    def logits(name, teacher):
         values, kind = raw_outputs(name, teacher, X, memory)
-        logits = values if kind == "logits" else proba_to_logits(values / values.sum(1)[:, None])
-        logits = align_columns(logits, teacher.classes_, classes, fill=-np.inf)
-        total = weight * logits if total is None else total + weight * logits
-    return total
+        if kind == "proba":
+            values = proba_to_logits(values / values.sum(axis=1, keepdims=True))
+        return align_columns(values, teacher.classes_, classes, fill=-np.inf)
+
+    return _weighted_sum(weights, named_teachers, logits)
 
 
 def mean_predictions(named_teachers, weights, X, memory):
     """Weighted mean of regression teachers' predictions."""
-    total = None
-    for (name, teacher), weight in zip(named_teachers, weights):
+    shapes = set()
+
+    def predictions(name, teacher):
         values = np.asarray(
             _teacher.teacher_outputs(teacher, X, "predict", memory), dtype=np.float64
         )
         _teacher.check_finite_outputs(values, name, "predict")
-        if total is not None and values.shape != total.shape:
+        shapes.add(values.shape)
+        if len(shapes) > 1:
             raise ValueError(
-                f"teacher {name!r} predicts shape {values.shape}, the first teacher "
-                f"{total.shape}; every teacher must predict the same outputs."
+                f"teacher {name!r} predicts shape {values.shape}, another teacher "
+                f"{sorted(shapes - {values.shape})[0]}; every teacher must predict the same "
+                "outputs."
             )
-        total = weight * values if total is None else total + weight * values
-    return total
+        return values
+
+    return _weighted_sum(weights, named_teachers, predictions)
 
 
 def soft_targets(teacher, X, *, temperature=1.0):

@@ -110,3 +110,19 @@ def test_native_student_sees_unlabeled_rows_as_minus_one():
     received = distiller.student_.received_["y"]
     np.testing.assert_array_equal(received[::3], -1)
     np.testing.assert_array_equal(np.delete(received, np.s_[::3]), np.delete(y, np.s_[::3]))
+
+
+def test_a_zero_weight_teacher_is_neither_asked_nor_averaged_in():
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = load_wine(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    linear = LogisticRegression(max_iter=2000).fit(X, y)
+    forest = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y)
+    assert (forest.predict_proba(X) == 0).any()  # log p = -inf there; 0 * -inf would be NaN
+    distiller = DistilledClassifier(
+        [linear, forest], HintonSoftmaxRegression(), teacher_weights=[1.0, 0.0]
+    ).fit(X, y)
+    received = distiller.student_.received_
+    np.testing.assert_allclose(received["teacher_logits"], linear.decision_function(X))
+    np.testing.assert_allclose(received["soft_targets"], soft_targets(linear, X))
