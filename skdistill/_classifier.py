@@ -8,7 +8,7 @@ from sklearn.base import ClassifierMixin, clone, is_regressor
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from . import _students, _targets
+from . import _students, _targets, _teacher
 from ._base import _BaseDistiller
 from ._sklearn_compat import (
     HasMethods,
@@ -247,6 +247,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             self.student, self.student_method, type(self).__name__
         )
         self._check_regression_target()
+        weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
 
         named = self._fit_teachers(X, labelled, y, sample_weight, teacher_params, by_hand)
         self.classes_ = _targets.teacher_classes(named)
@@ -256,7 +257,6 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 "to distil. Pass labels of at least two classes, or a teacher that has them."
             )
         y_encoded = self._encode_labels(y, labelled)
-        weights = self._teacher_weights(len(named))
         self._fit_student(X, named, weights, y_encoded, student_weight, student_params)
         return self
 

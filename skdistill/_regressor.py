@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, clone
 from sklearn.utils.validation import check_array
 
-from . import _targets
+from . import _targets, _teacher
 from ._base import _BaseDistiller
 from ._sklearn_compat import (
     HasMethods,
@@ -127,8 +127,8 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         teacher_params, student_params, student_weight, by_hand = self._route_fit_params(
             sample_weight, fit_params
         )
+        weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
         named = self._fit_teachers(X, labelled, y, sample_weight, teacher_params, by_hand)
-        weights = self._teacher_weights(len(named))
         teacher_pred = _targets.mean_predictions(named, weights, X, self.memory)
         target = self._blend(teacher_pred, y, labelled)
         if student_weight is not None:

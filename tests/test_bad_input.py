@@ -177,3 +177,23 @@ def test_predict_before_fit(iris):
 
     with pytest.raises(NotFittedError):
         DistilledClassifier(teacher, DecisionTreeClassifier()).predict(X)
+
+
+def test_teacher_weights_are_checked_before_any_teacher_is_fitted(iris):
+    X, y, _ = iris
+
+    class CountingLogistic(LogisticRegression):
+        fits = 0
+
+        def fit(self, X, y, sample_weight=None):
+            type(self).fits += 1
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    distiller = DistilledClassifier(
+        [CountingLogistic(max_iter=1000), CountingLogistic(max_iter=1000)],
+        DecisionTreeClassifier(),
+        teacher_weights=[1.0, 2.0, 3.0],
+    )
+    with pytest.raises(ValueError, match="one finite weight per teacher"):
+        distiller.fit(X, y)
+    assert CountingLogistic.fits == 0
