@@ -41,8 +41,9 @@ def temper_logits(logits, temperature):
     overflow when T < 1.
     """
     logits = np.asarray(logits, dtype=np.float64)
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    return softmax(shifted / temperature, axis=1)
+    with np.errstate(over="ignore"):  # -inf after the shift is exactly what softmax needs
+        shifted = (logits - logits.max(axis=1, keepdims=True)) / temperature
+    return softmax(shifted, axis=1)
 
 
 def temper_proba(proba, temperature):
