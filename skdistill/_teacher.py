@@ -6,6 +6,7 @@ temperature and alpha the teacher answers once per fold, not once per candidate.
 """
 
 import numbers
+import threading
 import weakref
 from collections import OrderedDict
 
@@ -155,31 +156,37 @@ class _OutputCache:
 
     def __init__(self):
         self._store = weakref.WeakKeyDictionary()
+        # joblib's threading backend may fit several distillers at once; the teacher is asked
+        # outside the lock, so two threads may both ask it, but the dictionaries stay whole.
+        self._lock = threading.Lock()
 
     def get_or_call(self, teacher, X, method):
-        try:
-            entries = self._store.setdefault(teacher, OrderedDict())
-        except TypeError:  # not weak-referenceable or not hashable: no caching
-            return _call_teacher(teacher, X, method)
         key = (method, joblib_hash(X))
         state = _fitted_state(teacher)
-        hit = entries.get(key)
-        if hit is not None and _same_state(hit[0], state):
-            entries.move_to_end(key)
-            return hit[1]
+        with self._lock:
+            try:
+                entries = self._store.setdefault(teacher, OrderedDict())
+            except TypeError:  # not weak-referenceable or not hashable: no caching
+                entries = None
+            hit = entries.get(key) if entries is not None else None
+            if hit is not None and _same_state(hit[0], state):
+                entries.move_to_end(key)
+                return hit[1]
         values = _call_teacher(teacher, X, method)
-        if values.nbytes > _CACHE_BYTES_PER_TEACHER:
+        if entries is None or values.nbytes > _CACHE_BYTES_PER_TEACHER:
             return values
         values.setflags(write=False)
-        entries[key] = (state, values)
-        while len(entries) > _CACHE_ENTRIES_PER_TEACHER or (
-            sum(entry[1].nbytes for entry in entries.values()) > _CACHE_BYTES_PER_TEACHER
-        ):
-            entries.popitem(last=False)
+        with self._lock:
+            entries[key] = (state, values)
+            while len(entries) > _CACHE_ENTRIES_PER_TEACHER or (
+                sum(entry[1].nbytes for entry in entries.values()) > _CACHE_BYTES_PER_TEACHER
+            ):
+                entries.popitem(last=False)
         return values
 
     def clear(self):
-        self._store = weakref.WeakKeyDictionary()
+        with self._lock:
+            self._store = weakref.WeakKeyDictionary()
 
 
 def _fitted_state(estimator):

@@ -508,3 +508,20 @@ def test_disk_cache_also_caches_the_fit_of_an_unfitted_teacher(tmp_path):
     GridSearchCV(distiller, grid, cv=3).fit(X, y)
     # one fit per fold and one for the refit, instead of one per candidate and fold (4 * 3 + 1)
     assert CountingForest.counts["fit"] == 3 + 1
+
+
+def test_grid_search_with_threads_shares_the_cache(counting_forest):
+    forest, X, y = counting_forest
+    distiller = DistilledClassifier(forest, DecisionTreeClassifier(random_state=0))
+    grid = {"temperature": [1.0, 2.0, 4.0], "alpha": [0.5, 1.0]}
+    with joblib.parallel_config(backend="threading", n_jobs=2):
+        threaded = GridSearchCV(distiller, grid, cv=3).fit(X, y)
+    # each of the 4 distinct X (3 folds + all rows) is asked at most once per thread, never once
+    # per candidate (6 * 3 + 1 = 19)
+    assert 4 <= CountingForest.counts["predict_proba"] <= 2 * 4
+    CountingForest.counts["predict_proba"] = 0
+    serial = GridSearchCV(distiller, grid, cv=3, n_jobs=1).fit(X, y)
+    assert CountingForest.counts["predict_proba"] == 0  # every fold is already in the cache
+    np.testing.assert_allclose(
+        threaded.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
+    )
