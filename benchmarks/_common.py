@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy
 import sklearn
+from sklearn.datasets import make_classification
 
 import skdistill
 
@@ -24,6 +25,19 @@ class Section:
 
     def markdown(self):
         return f"## {self.title}\n\n{self.body.strip()}\n"
+
+
+def classification_data(n_rows, n_features, n_classes):
+    """The synthetic table the timing benchmarks share: half of the features informative or
+    redundant, `random_state=0`."""
+    return make_classification(
+        n_samples=n_rows,
+        n_features=n_features,
+        n_informative=10,
+        n_redundant=5,
+        n_classes=n_classes,
+        random_state=0,
+    )
 
 
 @dataclass

@@ -5,8 +5,15 @@ in-process cache (``memory=None``) should ask the teacher once per fold and once
 where ``memory=False`` asks it once per candidate and fold.
 """
 
-from _common import Section, clock, fmt_seconds, markdown_table, median, single_threaded
-from sklearn.datasets import make_classification
+from _common import (
+    Section,
+    classification_data,
+    clock,
+    fmt_seconds,
+    markdown_table,
+    median,
+    single_threaded,
+)
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
 from sklearn.tree import DecisionTreeClassifier
@@ -57,14 +64,7 @@ def _one_search(teacher, X, y, memory):
 
 def run(quick=False):
     repeats = QUICK_REPEATS if quick else REPEATS
-    X, y = make_classification(
-        n_samples=N_ROWS,
-        n_features=N_FEATURES,
-        n_informative=10,
-        n_redundant=5,
-        n_classes=N_CLASSES,
-        random_state=0,
-    )
+    X, y = classification_data(N_ROWS, N_FEATURES, N_CLASSES)
     n_candidates = len(TEMPERATURES) * len(ALPHAS)
     with single_threaded():
         teacher = CountingForest(n_estimators=N_TREES, random_state=0).fit(X, y)

@@ -11,6 +11,7 @@ distiller's checks, bookkeeping and general code cost on top; the target is at m
 import numpy as np
 from _common import (
     Section,
+    classification_data,
     clock,
     fmt_seconds,
     markdown_table,
@@ -18,7 +19,6 @@ from _common import (
     single_threaded,
 )
 from scipy.special import softmax
-from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
@@ -30,17 +30,6 @@ TARGET = 1.10
 N_ROWS, N_FEATURES, N_CLASSES = 20_000, 20, 5
 TEMPERATURE, ALPHA = 2.0, 0.5
 REPEATS, QUICK_REPEATS = 7, 2
-
-
-def _data():
-    return make_classification(
-        n_samples=N_ROWS,
-        n_features=N_FEATURES,
-        n_informative=10,
-        n_redundant=5,
-        n_classes=N_CLASSES,
-        random_state=0,
-    )
 
 
 def _teachers(X, y):
@@ -137,7 +126,7 @@ def _measure(teacher, X, y, keep_mass, repeats):
 
 def run(quick=False):
     repeats = QUICK_REPEATS if quick else REPEATS
-    X, y = _data()
+    X, y = classification_data(N_ROWS, N_FEATURES, N_CLASSES)
     rows, shares = [], []
     worst, lowest, highest = 0.0, float("inf"), 0.0
     with single_threaded():
