@@ -1,19 +1,26 @@
 """What DistilledClassifier and DistilledRegressor share: teachers, clone, tags and routing."""
 
 import copy
+from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
-from sklearn.utils import get_tags
+from sklearn.utils import check_random_state, get_tags
 
-from . import _teacher
+from . import _targets, _teacher
 from ._sklearn_compat import (
+    HasMethods,
+    Interval,
     MetadataRouter,
     MethodMapping,
+    StrOptions,
     _check_sample_weight,
+    _num_samples,
     _raise_for_params,
     _routing_enabled,
     _safe_indexing,
+    has_fit_parameter,
     process_routing,
     validate_data,
 )
@@ -23,6 +30,24 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     """Teacher handling for the distillers. Not public: subclass the distillers instead."""
 
     _task = None  # 'classification' or 'regression'
+
+    # parameters of the transfer set, the teacher's batches and the cache, shared by both
+    _shared_constraints: dict = {
+        "transfer": [
+            None,
+            StrOptions({"munge", "mixup", "noise"}),
+            HasMethods(["fit", "sample"]),
+        ],
+        "n_transfer": [
+            Interval(Integral, 0, None, closed="left"),
+            Interval(Real, 0, None, closed="neither"),
+        ],
+        "cv": ["cv_object", None],
+        "teacher_batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "n_jobs": [Integral, None],
+        "memory": [None, "boolean", str, HasMethods(["cache"])],
+        "random_state": ["random_state"],
+    }
 
     # ---------------------------------------------------------------- clone and parameters
     def __sklearn_clone__(self):
@@ -161,6 +186,128 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             else [est for _, est in fitted]
         )
         return fitted
+
+    # ---------------------------------------------------------------- out-of-fold outputs
+    def _out_of_fold(self, X, labelled, y, sample_weight, teacher_params, by_hand, named, unfitted):
+        """Out-of-fold outputs of the teachers fitted here, on the labelled rows (``cv``).
+
+        A teacher's outputs on its own training rows are overconfident; clones fitted on the other
+        folds answer for each labelled row instead. The teacher fitted on every labelled row
+        still labels unlabeled rows and the transfer set.
+        """
+        if self.cv is None:
+            return {}
+        if not unfitted:
+            raise ValueError(
+                f"cv={self.cv!r} asks for out-of-fold teacher outputs, which needs a teacher that "
+                f"{type(self).__name__} fits itself, but every teacher is already fitted (and is "
+                "never refit). Pass an unfitted teacher, or cv=None."
+            )
+        rows = np.flatnonzero(labelled)
+        X_labelled = X if len(rows) == len(labelled) else self._take(X, rows)
+        templates = dict(_teacher.named_teachers(self.teacher))
+        replaced = {}
+        for name, fitted in named:
+            if name not in unfitted:
+                continue
+            method = "predict" if self._task == "regression" else _teacher.output_method(fitted)
+            if method.startswith("skorch"):
+                raise ValueError(
+                    f"cv (out-of-fold outputs) is not supported for the skorch teacher {name!r}; "
+                    "fit it yourself on other rows than the student's, and pass it fitted."
+                )
+            params = dict(teacher_params[name])
+            if by_hand and sample_weight is not None:
+                if has_fit_parameter(templates[name], "sample_weight"):
+                    params["sample_weight"] = sample_weight[rows]
+            values = _teacher.out_of_fold_outputs(
+                templates[name],
+                X_labelled,
+                y[rows],
+                self.cv,
+                method,
+                params,
+                self.n_jobs,
+                self.memory,
+            )
+            replaced[name] = (rows, values)
+        return replaced
+
+    # ---------------------------------------------------------------- transfer set
+    def _seeds(self):
+        """Seeds of the transfer generator and of a neural student, from ``random_state``."""
+        if self.random_state is None:
+            return None, None
+        rng = check_random_state(self.random_state)
+        return tuple(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=2))
+
+    def _transfer_set(self, X, seed):
+        """Synthetic rows for the teacher to label, drawn from the training rows (``transfer``)."""
+        if self.transfer is None:
+            self.n_transfer_ = 0
+            return None
+        from .transfer._generators import check_generator
+
+        generator = clone(check_generator(self.transfer), safe=False)
+        if hasattr(generator, "get_params") and "random_state" in generator.get_params():
+            if generator.get_params()["random_state"] is None and seed is not None:
+                generator.set_params(random_state=seed)
+        n_rows = _num_samples(X)
+        if isinstance(self.n_transfer, Integral):
+            n_transfer = int(self.n_transfer)
+        else:
+            n_transfer = int(np.rint(self.n_transfer * n_rows))
+        self.n_transfer_ = n_transfer
+        if n_transfer == 0:
+            return None
+        X_transfer = generator.fit(X).sample(n_transfer)
+        if _num_samples(X_transfer) != n_transfer:
+            raise ValueError(
+                f"the transfer generator {generator!r} returned {_num_samples(X_transfer)} rows "
+                f"from sample({n_transfer}); it must return exactly the rows asked for."
+            )
+        return X_transfer
+
+    def _teacher_outputs(self, X, X_transfer, replaced):
+        return _targets.TeacherOutputs(
+            X,
+            self.memory,
+            batch_size=self.teacher_batch_size,
+            n_jobs=self.n_jobs,
+            X_transfer=X_transfer,
+            replaced=replaced,
+        )
+
+    @staticmethod
+    def _with_transfer(X, X_transfer, y, sample_weight, fill):
+        """The student's rows: X, then the transfer set, whose labels are ``fill`` (unlabeled).
+
+        Synthetic rows weigh the mean of the real rows' weights.
+        """
+        if X_transfer is None:
+            return X, y, sample_weight
+        n_new = _num_samples(X_transfer)
+        if _is_dataframe(X):
+            import pandas as pd
+
+            X_all = pd.concat([X, X_transfer], ignore_index=True)
+        elif sp.issparse(X):
+            X_all = sp.vstack([X, sp.csr_matrix(X_transfer)], format="csr")
+        else:
+            X_all = np.concatenate([X, np.asarray(X_transfer)])
+        y_new = np.full((n_new,) + np.shape(y)[1:], fill, dtype=np.asarray(y).dtype)
+        y_all = np.concatenate([y, y_new])
+        if sample_weight is not None:
+            weight_new = np.full(n_new, np.mean(sample_weight))
+            sample_weight = np.concatenate([sample_weight, weight_new])
+        return X_all, y_all, sample_weight
+
+    def _unfitted_teacher_names(self):
+        return {
+            name
+            for name, estimator in _teacher.named_teachers(self.teacher)
+            if not _teacher.is_fitted(estimator)
+        }
 
     def _teacher_weights(self, n_teachers):
         if self.teacher_weights is None:

@@ -182,9 +182,10 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         "teacher_weights": ["array-like", None],
         "student_method": [StrOptions(set(_students.STUDENT_METHODS))],
         "regression_target": [StrOptions({"proba", "logits"})],
+        "loss": [StrOptions({"kl", "logit_mse"})],
         "keep_mass": [Interval(Real, 0, 1, closed="right")],
         "unlabeled_label": [Real, str, None],
-        "memory": [None, "boolean", str, HasMethods(["cache"])],
+        **_BaseDistiller._shared_constraints,
     }
 
     def __init__(
@@ -197,9 +198,16 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         teacher_weights=None,
         student_method="auto",
         regression_target="proba",
+        loss="kl",
         keep_mass=0.999,
         unlabeled_label=None,
+        transfer=None,
+        n_transfer=10.0,
+        cv=None,
+        teacher_batch_size=10_000,
+        n_jobs=None,
         memory=None,
+        random_state=None,
     ):
         self.teacher = teacher
         self.student = student
@@ -208,9 +216,16 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self.teacher_weights = teacher_weights
         self.student_method = student_method
         self.regression_target = regression_target
+        self.loss = loss
         self.keep_mass = keep_mass
         self.unlabeled_label = unlabeled_label
+        self.transfer = transfer
+        self.n_transfer = n_transfer
+        self.cv = cv
+        self.teacher_batch_size = teacher_batch_size
+        self.n_jobs = n_jobs
         self.memory = memory
+        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, sample_weight=None, **fit_params):
@@ -247,7 +262,10 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             self.student, self.student_method, type(self).__name__
         )
         self._check_regression_target()
+        self._check_loss()
         weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
+        unfitted = self._unfitted_teacher_names()
+        transfer_seed, student_seed = self._seeds()
 
         named = self._fit_teachers(X, labelled, y, sample_weight, teacher_params, by_hand)
         self.classes_ = _targets.teacher_classes(named)
@@ -257,7 +275,24 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 "to distil. Pass labels of at least two classes, or a teacher that has them."
             )
         y_encoded = self._encode_labels(y, labelled)
-        self._fit_student(X, named, weights, y_encoded, student_weight, student_params)
+        out_of_fold = self._out_of_fold(
+            X, labelled, y, sample_weight, teacher_params, by_hand, named, unfitted
+        )
+        transfer_set = self._transfer_set(X, transfer_seed)
+        outputs = self._teacher_outputs(X, transfer_set, out_of_fold)
+        X_student, y_student, student_weight = self._with_transfer(
+            X, transfer_set, y_encoded, student_weight, fill=-1
+        )
+        self._fit_student(
+            X_student,
+            named,
+            weights,
+            outputs,
+            y_student,
+            student_weight,
+            student_params,
+            student_seed,
+        )
         return self
 
     # ------------------------------------------------------------------ steps of fit
@@ -295,6 +330,15 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 f"have: it needs alpha=1, got alpha={self.alpha}."
             )
 
+    def _check_loss(self):
+        if self.loss != "kl" and self.student_method_ != "native":
+            raise ValueError(
+                f"loss={self.loss!r} is the loss of a neural student (a skorch net, MLPStudent, "
+                f"or a student with fit_distilled); {self.student!r} learns by "
+                f"student_method={self.student_method_!r}. For mimic learning with a regressor "
+                "student use regression_target='logits'; otherwise keep loss='kl'."
+            )
+
     def _encode_labels(self, y, labelled):
         """Index of each label in ``classes_``; -1 for unlabeled rows."""
         encoded = np.full(len(y), -1, dtype=np.intp)
@@ -311,20 +355,18 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         encoded[labelled] = np.searchsorted(self.classes_, y[labelled])
         return encoded
 
-    def _fit_student(self, X, named, weights, y_encoded, sample_weight, fit_params):
+    def _fit_student(self, X, named, weights, outputs, y_encoded, sample_weight, fit_params, seed):
         student = clone(self.student)
         way = self.student_method_
-        memory = self.memory
         if way == "regression" and self.regression_target == "logits":
-            logits = _targets.mean_logits(named, weights, X, self.classes_, memory)
+            logits = _targets.mean_logits(named, weights, outputs, self.classes_)
             self.student_ = _students.fit_regression(student, X, logits, sample_weight, fit_params)
             return
-        soft = _targets.mean_soft_targets(
-            named, weights, X, self.temperature, self.classes_, memory
-        )
+        soft = _targets.mean_soft_targets(named, weights, outputs, self.temperature, self.classes_)
         if way == "native":
-            logits = _targets.teacher_logits_for_native(named, weights, X, self.classes_, memory)
-            self.student_ = student.fit_distilled(
+            logits = _targets.teacher_logits_for_native(named, weights, outputs, self.classes_)
+            self.student_ = _students.fit_native(
+                student,
                 X,
                 y_encoded,
                 soft_targets=soft,
@@ -333,7 +375,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 temperature=self.temperature,
                 alpha=self.alpha,
                 sample_weight=sample_weight,
-                **fit_params,
+                loss=self.loss,
+                fit_params=fit_params,
+                random_state=seed,
             )
             return
         targets = blend_with_labels(soft, y_encoded, self.alpha)
@@ -369,6 +413,10 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         X = self._check_X(X)
         if self.student_method_ == "regression":
             return self.classes_[np.argmax(self._regression_proba(X), axis=1)]
+        if _students.is_skorch_net(self.student_):
+            # skorch predicts indices into classes_
+            indices = self.student_.predict(_students.student_input(self.student_, X))
+            return self.classes_[np.asarray(indices, dtype=np.intp)]
         return self.student_.predict(X)
 
     @available_if(_student_can("predict_proba"))
@@ -391,6 +439,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         X = self._check_X(X)
         if self.student_method_ == "regression":
             return self._regression_proba(X)
+        X = _students.student_input(self.student_, X)
         proba = np.asarray(self.student_.predict_proba(X), dtype=np.float64)
         return align_columns(proba, self.student_.classes_, self.classes_)
 

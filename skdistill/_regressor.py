@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import RegressorMixin, clone
 from sklearn.utils.validation import check_array
 
-from . import _targets, _teacher
+from . import _students, _targets, _teacher
 from ._base import _BaseDistiller
 from ._sklearn_compat import (
     HasMethods,
@@ -88,15 +88,35 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         "student": [HasMethods(["fit", "predict"])],
         "alpha": [Interval(Real, 0, 1, closed="both")],
         "teacher_weights": ["array-like", None],
-        "memory": [None, "boolean", str, HasMethods(["cache"])],
+        **_BaseDistiller._shared_constraints,
     }
 
-    def __init__(self, teacher, student, *, alpha=0.5, teacher_weights=None, memory=None):
+    def __init__(
+        self,
+        teacher,
+        student,
+        *,
+        alpha=0.5,
+        teacher_weights=None,
+        transfer=None,
+        n_transfer=10.0,
+        cv=None,
+        teacher_batch_size=10_000,
+        n_jobs=None,
+        memory=None,
+        random_state=None,
+    ):
         self.teacher = teacher
         self.student = student
         self.alpha = alpha
         self.teacher_weights = teacher_weights
+        self.transfer = transfer
+        self.n_transfer = n_transfer
+        self.cv = cv
+        self.teacher_batch_size = teacher_batch_size
+        self.n_jobs = n_jobs
         self.memory = memory
+        self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, sample_weight=None, **fit_params):
@@ -128,12 +148,24 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
             sample_weight, fit_params
         )
         weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
+        unfitted = self._unfitted_teacher_names()
+        transfer_seed, student_seed = self._seeds()
+
         named = self._fit_teachers(X, labelled, y, sample_weight, teacher_params, by_hand)
-        teacher_pred = _targets.mean_predictions(named, weights, X, self.memory)
-        target = self._blend(teacher_pred, y, labelled)
-        if student_weight is not None:
-            student_params = {**student_params, "sample_weight": student_weight}
-        self.student_ = clone(self.student).fit(X, target, **student_params)
+        out_of_fold = self._out_of_fold(
+            X, labelled, y, sample_weight, teacher_params, by_hand, named, unfitted
+        )
+        transfer_set = self._transfer_set(X, transfer_seed)
+        outputs = self._teacher_outputs(X, transfer_set, out_of_fold)
+        X_student, y_student, student_weight = self._with_transfer(
+            X, transfer_set, y, student_weight, fill=np.nan
+        )
+        labelled = ~np.isnan(y_student) if y_student.ndim == 1 else ~np.isnan(y_student).any(1)
+        teacher_pred = _targets.mean_predictions(named, weights, outputs)
+        target = self._blend(teacher_pred, y_student, labelled)
+        self.student_ = _students.fit_regressor(
+            clone(self.student), X_student, target, student_weight, student_params, student_seed
+        )
         return self
 
     def _check_targets(self, y, n_samples):
@@ -195,7 +227,10 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        return self.student_.predict(X)
+        y_pred = self.student_.predict(_students.student_input(self.student_, X))
+        if _students.is_skorch_net(self.student_) and y_pred.ndim == 2 and y_pred.shape[1] == 1:
+            y_pred = y_pred[:, 0]  # a one-output net predicts a column; y was a vector
+        return y_pred
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

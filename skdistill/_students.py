@@ -8,8 +8,8 @@
 - ``'hard'``: any classifier learns the label the blended target puts first (the teacher's label on
   unlabeled rows). Loses the dark knowledge; for students that take neither weights nor targets.
 - ``'native'``: a student with a ``fit_distilled`` method receives the raw pieces (soft targets,
-  teacher logits, labels, temperature, alpha) and applies its own loss; neural students plug in
-  here.
+  teacher logits, labels, temperature, alpha) and applies its own loss; a skorch classifier is
+  trained with Hinton's loss through ``skdistill.torch``.
 """
 
 import numpy as np
@@ -30,9 +30,16 @@ def takes_sample_weight(estimator):
         return False
 
 
+def is_skorch_net(estimator):
+    """Whether ``estimator`` is a skorch net (found without importing skorch)."""
+    return any(cls.__module__.split(".")[0] == "skorch" for cls in type(estimator).__mro__)
+
+
 def resolve_student_method(student, method, owner):
     """The way ``student`` will learn, checked against what it can do."""
-    native = hasattr(student, "fit_distilled")
+    native = hasattr(student, "fit_distilled") or (
+        is_skorch_net(student) and is_classifier(student)
+    )
     weighted = is_classifier(student) and takes_sample_weight(student)
     if method == "auto":
         if native:
@@ -44,8 +51,8 @@ def resolve_student_method(student, method, owner):
         raise TypeError(_cannot_learn_message(student, owner))
     if method == "native" and not native:
         raise TypeError(
-            f"student_method='native' needs a student with a fit_distilled method; "
-            f"{student!r} has none. Use student_method='auto'."
+            f"student_method='native' needs a student with a fit_distilled method or a skorch "
+            f"classifier; {student!r} is neither. Use student_method='auto'."
         )
     if method == "weights" and not weighted:
         raise TypeError(
@@ -116,3 +123,46 @@ def _weight_for(student, sample_weight):
             "sample_weight in fit. Drop sample_weight or choose a student that takes it."
         )
     return sample_weight
+
+
+def fit_native(student, X, y_encoded, *, fit_params, random_state=None, **pieces):
+    """Fit a student that applies its own loss: its ``fit_distilled``, or skorch's fit loop.
+
+    ``pieces`` are the keyword arguments of the ``fit_distilled`` protocol: ``soft_targets``,
+    ``teacher_logits``, ``classes``, ``temperature``, ``alpha``, ``sample_weight`` and ``loss``.
+    """
+    if hasattr(student, "fit_distilled"):
+        return student.fit_distilled(X, y_encoded, **pieces, **fit_params)
+    if fit_params:
+        raise TypeError(
+            f"a skorch student takes no further fit parameters here, got {sorted(fit_params)}. "
+            "Set them on the net (e.g. max_epochs, callbacks) instead."
+        )
+    from .torch._skorch import train_net
+
+    return train_net(student, X, y_encoded, random_state=random_state, **pieces)
+
+
+def student_input(student, X):
+    """X as the fitted student takes it: float32 for a skorch net (it does not cast)."""
+    if is_skorch_net(student):
+        from .torch._skorch import check_numeric_X
+
+        return check_numeric_X(X)
+    return X
+
+
+def fit_regressor(student, X, target, sample_weight, fit_params, seed):
+    """Fit a regressor student on the blended targets; a skorch net through skdistill.torch."""
+    if is_skorch_net(student):
+        if sample_weight is not None:
+            raise TypeError(
+                f"sample_weight was passed, but the skorch student {student!r} takes no "
+                "sample_weight. Drop sample_weight or choose another student."
+            )
+        from .torch._skorch import train_regressor_net
+
+        return train_regressor_net(student, X, target, random_state=seed, **fit_params)
+    if sample_weight is not None:
+        fit_params = {**fit_params, "sample_weight": sample_weight}
+    return student.fit(X, target, **fit_params)

@@ -31,21 +31,81 @@ def teacher_classes(named_teachers):
     return np.unique(np.concatenate(all_classes))
 
 
-def raw_outputs(name, teacher, X, memory):
+def raw_outputs(name, teacher, X, memory, batch_size=None, n_jobs=None):
     """The teacher's outputs as ``(values, kind)``: kind 'logits' or 'proba', columns in
     ``teacher.classes_`` order, binary scores turned into two columns."""
     method = _teacher.output_method(teacher)
-    values = np.asarray(_teacher.teacher_outputs(teacher, X, method, memory), dtype=np.float64)
+    values = _teacher.teacher_outputs(teacher, X, method, memory, batch_size, n_jobs)
+    return checked_outputs(name, teacher, values, method)
+
+
+def checked_outputs(name, teacher, values, method):
+    """``(values, kind)`` from what ``teacher.<method>`` returned, shape and values checked."""
+    values = np.asarray(values, dtype=np.float64)
     n_classes = len(teacher.classes_)
-    if method == "decision_function":
-        values = binary_scores_to_logits(values) if n_classes == 2 else values
+    is_logits = method in ("decision_function", "skorch_logits")
+    if is_logits and n_classes == 2:
+        values = binary_scores_to_logits(values)
     if values.ndim != 2 or values.shape[1] != n_classes:
         raise ValueError(
             f"teacher {name!r} {method} returned shape {values.shape}, expected "
             f"({len(values)}, {n_classes}): one column per class in teacher.classes_."
         )
-    _teacher.check_finite_outputs(values, name, method)
-    return values, ("logits" if method == "decision_function" else "proba")
+    _teacher.check_finite_outputs(values, name, method if is_logits else "predict_proba")
+    return values, ("logits" if is_logits else "proba")
+
+
+class TeacherOutputs:
+    """Each teacher's raw outputs on the student's rows: X, then the transfer set, if any.
+
+    Asked once per teacher and fit, in batches of ``batch_size`` rows spread over ``n_jobs``,
+    through the cache ``memory`` selects. ``replaced`` maps a teacher's name to ``(rows, values)``:
+    outputs that stand in for its own on those rows of X (out-of-fold outputs).
+    """
+
+    def __init__(
+        self, X, memory=None, *, batch_size=None, n_jobs=None, X_transfer=None, replaced=None
+    ):
+        self.X = X
+        self.memory = memory
+        self.batch_size = batch_size
+        self.n_jobs = n_jobs
+        self.X_transfer = X_transfer
+        self.replaced = replaced or {}
+        self._asked = {}
+
+    def _ask(self, teacher, X, method):
+        return _teacher.teacher_outputs(
+            teacher, X, method, self.memory, self.batch_size, self.n_jobs
+        )
+
+    def classification(self, name, teacher):
+        """``(values, kind)`` of a classifier teacher."""
+        if name not in self._asked:
+            method = _teacher.output_method(teacher)
+            values = self._rows(name, teacher, method)
+            self._asked[name] = checked_outputs(name, teacher, values, method)
+        return self._asked[name]
+
+    def regression(self, name, teacher):
+        """Predictions of a regressor teacher, as float64."""
+        if name not in self._asked:
+            values = np.asarray(self._rows(name, teacher, "predict"), dtype=np.float64)
+            _teacher.check_finite_outputs(values, name, "predict")
+            self._asked[name] = values
+        return self._asked[name]
+
+    def _rows(self, name, teacher, method):
+        values = np.asarray(self._ask(teacher, self.X, method))
+        if name in self.replaced:
+            rows, stand_in = self.replaced[name]
+            values = np.array(values, dtype=np.float64, copy=True)
+            values[rows] = stand_in
+        if self.X_transfer is not None:
+            values = np.concatenate(
+                [values, np.asarray(self._ask(teacher, self.X_transfer, method))]
+            )
+        return values
 
 
 def tempered(values, kind, temperature):
@@ -68,21 +128,21 @@ def _weighted_sum(weights, named_teachers, per_teacher):
     )
 
 
-def mean_soft_targets(named_teachers, weights, X, temperature, classes, memory):
+def mean_soft_targets(named_teachers, weights, outputs, temperature, classes):
     """Weighted mean of the teachers' tempered distributions, in ``classes`` order."""
 
     def distribution(name, teacher):
-        values, kind = raw_outputs(name, teacher, X, memory)
+        values, kind = outputs.classification(name, teacher)
         return align_columns(tempered(values, kind, temperature), teacher.classes_, classes)
 
     return _weighted_sum(weights, named_teachers, distribution)
 
 
-def mean_logits(named_teachers, weights, X, classes, memory):
+def mean_logits(named_teachers, weights, outputs, classes):
     """Weighted mean of the teachers' logits, for mimic learning (L2 on logits)."""
 
     def logits(name, teacher):
-        values, kind = raw_outputs(name, teacher, X, memory)
+        values, kind = outputs.classification(name, teacher)
         if kind != "logits":
             raise ValueError(
                 f"regression_target='logits' needs teachers with decision_function; teacher "
@@ -99,11 +159,11 @@ def mean_logits(named_teachers, weights, X, classes, memory):
     return _weighted_sum(weights, named_teachers, logits)
 
 
-def teacher_logits_for_native(named_teachers, weights, X, classes, memory):
+def teacher_logits_for_native(named_teachers, weights, outputs, classes):
     """Logits for a native student: real logits when every teacher has them, else ``log p``."""
 
     def logits(name, teacher):
-        values, kind = raw_outputs(name, teacher, X, memory)
+        values, kind = outputs.classification(name, teacher)
         if kind == "proba":
             values = proba_to_logits(values / values.sum(axis=1, keepdims=True))
         return align_columns(values, teacher.classes_, classes, fill=-np.inf)
@@ -111,15 +171,12 @@ def teacher_logits_for_native(named_teachers, weights, X, classes, memory):
     return _weighted_sum(weights, named_teachers, logits)
 
 
-def mean_predictions(named_teachers, weights, X, memory):
+def mean_predictions(named_teachers, weights, outputs):
     """Weighted mean of regression teachers' predictions."""
     shapes = set()
 
     def predictions(name, teacher):
-        values = np.asarray(
-            _teacher.teacher_outputs(teacher, X, "predict", memory), dtype=np.float64
-        )
-        _teacher.check_finite_outputs(values, name, "predict")
+        values = outputs.regression(name, teacher)
         shapes.add(values.shape)
         if len(shapes) > 1:
             raise ValueError(

@@ -6,6 +6,7 @@ temperature and alpha the teacher answers once per fold, not once per candidate.
 """
 
 import numbers
+import sys
 import threading
 import weakref
 from collections import OrderedDict
@@ -14,8 +15,16 @@ import numpy as np
 from joblib import hash as joblib_hash
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import cross_val_predict
+from sklearn.utils.parallel import Parallel, delayed
 
-from ._sklearn_compat import check_is_fitted, check_memory, has_fit_parameter
+from ._sklearn_compat import (
+    _num_samples,
+    _safe_indexing,
+    check_is_fitted,
+    check_memory,
+    has_fit_parameter,
+)
 
 _CACHE_ENTRIES_PER_TEACHER = 16
 # Outputs held per teacher: enough for the folds of a grid search on a few million rows, bounded
@@ -120,6 +129,23 @@ def _fit_clone(teacher, X, y, sample_weight, fit_params):
     return fresh.fit(X, y, **fit_params)
 
 
+def out_of_fold_outputs(teacher, X, y, cv, method, params, n_jobs, memory):
+    """``cross_val_predict`` of clones of ``teacher``: each row answered by a clone that did not
+    see it; through ``memory`` when it is a cache location."""
+    fn = _cross_val_outputs
+    if memory is not None and memory is not False:
+        fn = check_memory(memory).cache(_cross_val_outputs, ignore=["n_jobs"])
+    return fn(teacher, X, y, cv, method, params, n_jobs)
+
+
+def _cross_val_outputs(teacher, X, y, cv, method, params, n_jobs):
+    return np.asarray(
+        cross_val_predict(
+            clone(teacher), X, y, cv=cv, method=method, params=params or None, n_jobs=n_jobs
+        )
+    )
+
+
 def check_n_features(teacher, n_features, name="teacher"):
     """Raise when X has another number of features than a fitted teacher expects."""
     expected = getattr(teacher, "n_features_in_", None)
@@ -136,13 +162,46 @@ def check_n_features(teacher, n_features, name="teacher"):
 # asking the teacher
 # --------------------------------------------------------------------------------------------
 def output_method(teacher):
-    """The method a classifier teacher is asked: logits first, probabilities otherwise."""
+    """The method a classifier teacher is asked: logits first, probabilities otherwise.
+
+    A skorch net is asked through ``skdistill.torch``: its module's raw logits when its criterion
+    is CrossEntropyLoss ('skorch_logits'), else its probabilities ('skorch_proba').
+    """
+    if _is_skorch(teacher):
+        from .torch._skorch import criterion_kind
+
+        return "skorch_proba" if criterion_kind(teacher) == "proba" else "skorch_logits"
     if hasattr(teacher, "decision_function"):
         return "decision_function"
     return "predict_proba"
 
 
-def _call_teacher(teacher, X, method):
+def _is_skorch(estimator):
+    return any(cls.__module__.split(".")[0] == "skorch" for cls in type(estimator).__mro__)
+
+
+def _call_teacher(teacher, X, method, batch_size=None, n_jobs=None):
+    """``teacher.<method>(X)``, in batches of ``batch_size`` rows spread over ``n_jobs``.
+
+    Peak memory grows with the batch, not with X. The batches go through joblib, so a backend
+    such as dask's or ray's (``joblib.parallel_config``) spreads them over a cluster.
+    """
+    n_rows = _num_samples(X)
+    if batch_size is None or n_rows <= batch_size:
+        return _call_once(teacher, X, method)
+    starts = range(0, n_rows, batch_size)
+    parts = Parallel(n_jobs=n_jobs)(
+        delayed(_call_once)(teacher, _safe_indexing(X, slice(i, i + batch_size)), method)
+        for i in starts
+    )
+    return np.concatenate(parts)
+
+
+def _call_once(teacher, X, method):
+    if method.startswith("skorch_"):
+        from .torch._teacher import skorch_teacher_outputs
+
+        return np.asarray(skorch_teacher_outputs(teacher, X)[0])
     return np.asarray(getattr(teacher, method)(X))
 
 
@@ -160,7 +219,7 @@ class _OutputCache:
         # outside the lock, so two threads may both ask it, but the dictionaries stay whole.
         self._lock = threading.Lock()
 
-    def get_or_call(self, teacher, X, method):
+    def get_or_call(self, teacher, X, method, batch_size=None, n_jobs=None):
         key = (method, joblib_hash(X))
         state = _fitted_state(teacher)
         with self._lock:
@@ -172,7 +231,7 @@ class _OutputCache:
             if hit is not None and _same_state(hit[0], state):
                 entries.move_to_end(key)
                 return hit[1]
-        values = _call_teacher(teacher, X, method)
+        values = _call_teacher(teacher, X, method, batch_size, n_jobs)
         if entries is None or values.nbytes > _CACHE_BYTES_PER_TEACHER:
             return values
         values.setflags(write=False)
@@ -198,6 +257,7 @@ def _fitted_state(estimator):
         except Exception:  # a foreign object with a broken get_params: its own attributes only
             pass
     state = []
+    torch = sys.modules.get("torch")  # never imported here: without torch there are no modules
     for est in estimators:
         attrs = getattr(est, "__dict__", {})
         state.extend(
@@ -205,29 +265,49 @@ def _fitted_state(estimator):
             for key, value in attrs.items()
             if key.endswith("_") and not key.startswith("_")
         )
+        if torch is not None:
+            state.extend(
+                (id(value), _TORCH_PARAMETERS, _torch_fingerprint(value))
+                for value in attrs.values()
+                if isinstance(value, torch.nn.Module)
+            )
     return state
+
+
+# A torch module is trained in place: its attributes stay the same objects, so its parameters'
+# version counters (bumped by every in-place update) and sums stand for its fitted state.
+_TORCH_PARAMETERS = "<torch parameters>"
+
+
+def _torch_fingerprint(module):
+    tensors = list(module.parameters()) + list(module.buffers())
+    return tuple((t._version, float(t.detach().double().sum())) for t in tensors)
 
 
 def _same_state(old, new):
     return len(old) == len(new) and all(
-        a[0] == b[0] and a[1] == b[1] and a[2] is b[2] for a, b in zip(old, new)
+        a[0] == b[0]
+        and a[1] == b[1]
+        and (a[2] is b[2] or (a[1] == _TORCH_PARAMETERS and a[2] == b[2]))
+        for a, b in zip(old, new)
     )
 
 
 _OUTPUT_CACHE = _OutputCache()
 
 
-def teacher_outputs(teacher, X, method, memory):
+def teacher_outputs(teacher, X, method, memory, batch_size=None, n_jobs=None):
     """``teacher.<method>(X)`` as an array, through the cache that ``memory`` selects.
 
     ``memory=None`` uses the in-process cache, ``False`` asks the teacher every time, and a path or
     ``joblib.Memory`` caches on disk (shared by processes, so it also serves ``n_jobs > 1``).
     """
     if memory is False:
-        return _call_teacher(teacher, X, method)
+        return _call_teacher(teacher, X, method, batch_size, n_jobs)
     if memory is None:
-        return _OUTPUT_CACHE.get_or_call(teacher, X, method)
-    return check_memory(memory).cache(_call_teacher)(teacher, X, method)
+        return _OUTPUT_CACHE.get_or_call(teacher, X, method, batch_size, n_jobs)
+    cached = check_memory(memory).cache(_call_teacher, ignore=["batch_size", "n_jobs"])
+    return cached(teacher, X, method, batch_size, n_jobs)
 
 
 def clear_cache():

@@ -44,7 +44,10 @@ class HintonSoftmaxRegression(ClassifierMixin, BaseEstimator):
         temperature,
         alpha,
         sample_weight=None,
+        loss="kl",
     ):
+        if loss != "kl":
+            raise ValueError(f"this student knows only loss='kl', got {loss!r}")
         self.received_ = dict(
             y=y,
             soft_targets=soft_targets,

@@ -32,11 +32,11 @@ def _student_and_teachers(estimator, X, teacher):
 
 def _teacher_labels(named, weights, X, task):
     if task == "regression":
-        return _targets.mean_predictions(named, weights, X, memory=None)
+        return _targets.mean_predictions(named, weights, _targets.TeacherOutputs(X))
     if len(named) == 1:
         return np.asarray(named[0][1].predict(X))
     classes = _targets.teacher_classes(named)
-    proba = _targets.mean_soft_targets(named, weights, X, 1.0, classes, memory=None)
+    proba = _targets.mean_soft_targets(named, weights, _targets.TeacherOutputs(X), 1.0, classes)
     return classes[np.argmax(proba, axis=1)]
 
 
@@ -156,7 +156,9 @@ def teacher_divergence(
             f"teacher_divergence compares class probabilities; {student!r} has no predict_proba."
         )
     classes = _targets.teacher_classes(named)
-    reference = _targets.mean_soft_targets(named, weights, X_teacher, temperature, classes, None)
+    reference = _targets.mean_soft_targets(
+        named, weights, _targets.TeacherOutputs(X_teacher), temperature, classes
+    )
     student_classes = getattr(student, "classes_", classes)
     proba = align_columns(np.asarray(student.predict_proba(X), float), student_classes, classes)
     with np.errstate(divide="ignore", invalid="ignore"):
