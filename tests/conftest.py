@@ -14,4 +14,6 @@ def _seed_everything():
         pass
     else:
         torch.manual_seed(0)
+        # the nets here are tiny: one thread is faster than two fighting over a small machine
+        torch.set_num_threads(1)
     yield

@@ -5,7 +5,7 @@ from sklearn.base import is_classifier, is_regressor
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline
 
-from .. import _targets
+from .. import _targets, _teacher
 from .._soft import align_columns
 
 
@@ -33,7 +33,8 @@ def _student_and_teachers(estimator, X, teacher):
 def _teacher_labels(named, weights, X, task):
     if task == "regression":
         return _targets.mean_predictions(named, weights, _targets.TeacherOutputs(X))
-    if len(named) == 1:
+    if len(named) == 1 and not _teacher._is_skorch(named[0][1]):
+        # a skorch net predicts indices, not labels; it is read through its outputs below
         return np.asarray(named[0][1].predict(X))
     classes = _targets.teacher_classes(named)
     proba = _targets.mean_soft_targets(named, weights, _targets.TeacherOutputs(X), 1.0, classes)
