@@ -15,19 +15,32 @@
 import numpy as np
 from sklearn.base import is_classifier, is_regressor
 from sklearn.multioutput import MultiOutputRegressor
+from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
-from ._sklearn_compat import _safe_indexing, has_fit_parameter
+from ._sklearn_compat import _routing_enabled, _safe_indexing, has_fit_parameter
 from ._soft import expand_weighted_rows, keep_top_mass
 
 STUDENT_METHODS = ("auto", "weights", "regression", "hard", "native")
 
 
 def takes_sample_weight(estimator):
+    """Whether ``estimator.fit`` takes ``sample_weight``; a Pipeline when its last step does."""
+    if isinstance(estimator, Pipeline):
+        last = estimator.steps[-1][1]
+        return last not in (None, "passthrough") and takes_sample_weight(last)
     try:
         return has_fit_parameter(estimator, "sample_weight")
     except (TypeError, ValueError):
         return False
+
+
+def weight_params(estimator, sample_weight):
+    """``sample_weight`` as ``estimator.fit`` takes it: a Pipeline routes it to its last step
+    (``<step>__sample_weight``), unless metadata routing is on, which routes it itself."""
+    if isinstance(estimator, Pipeline) and not _routing_enabled():
+        return {f"{estimator.steps[-1][0]}__sample_weight": sample_weight}
+    return {"sample_weight": sample_weight}
 
 
 def is_skorch_net(estimator):
@@ -91,13 +104,15 @@ def fit_weighted(student, X, targets, classes, sample_weight, keep_mass, fit_par
     elif len(rows) == len(targets) and np.all(weights == 1.0):
         # one-hot targets (alpha=0): the plain fit, exactly the student trained on the labels
         return student.fit(X, classes[cols], **fit_params)
-    return student.fit(_safe_indexing(X, rows), classes[cols], sample_weight=weights, **fit_params)
+    return student.fit(
+        _safe_indexing(X, rows), classes[cols], **weight_params(student, weights), **fit_params
+    )
 
 
 def fit_hard(student, X, targets, classes, sample_weight, fit_params):
     """Fit any classifier on the argmax of the blended targets."""
     if sample_weight is not None:
-        fit_params = {**fit_params, "sample_weight": _weight_for(student, sample_weight)}
+        fit_params = {**fit_params, **weight_params(student, _weight_for(student, sample_weight))}
     return student.fit(X, classes[np.argmax(targets, axis=1)], **fit_params)
 
 
@@ -112,7 +127,7 @@ def fit_regression(student, X, values, sample_weight, fit_params):
     if y_fit.ndim == 2 and not get_tags(student).target_tags.multi_output:
         student = MultiOutputRegressor(student)
     if sample_weight is not None:
-        fit_params = {**fit_params, "sample_weight": _weight_for(student, sample_weight)}
+        fit_params = {**fit_params, **weight_params(student, _weight_for(student, sample_weight))}
     return student.fit(X, y_fit, **fit_params)
 
 
@@ -164,5 +179,5 @@ def fit_regressor(student, X, target, sample_weight, fit_params, seed):
 
         return train_regressor_net(student, X, target, random_state=seed, **fit_params)
     if sample_weight is not None:
-        fit_params = {**fit_params, "sample_weight": sample_weight}
+        fit_params = {**fit_params, **weight_params(student, sample_weight)}
     return student.fit(X, target, **fit_params)

@@ -49,6 +49,7 @@ class HintonSoftmaxRegression(ClassifierMixin, BaseEstimator):
         if loss != "kl":
             raise ValueError(f"this student knows only loss='kl', got {loss!r}")
         self.received_ = dict(
+            X=X,
             y=y,
             soft_targets=soft_targets,
             teacher_logits=teacher_logits,
