@@ -79,6 +79,13 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         With a regressor student: regress the blended soft targets ('proba'), or the teacher's
         raw logits ('logits', Ba and Caruana's mimic learning; needs ``alpha=1`` and teachers
         with ``decision_function``; temperature plays no part).
+    loss : {'kl', 'logit_mse'}, default='kl'
+        The loss of a neural student (a skorch classifier, :class:`skdistill.torch.MLPStudent`
+        or another student with ``fit_distilled``): 'kl' is Hinton's
+        ``alpha * T**2 * KL(teacher_T || student_T) + (1 - alpha) * CE(labels)``; 'logit_mse'
+        is Ba and Caruana's squared error between the student's and the teacher's logits
+        (needs teachers with logits), mixed with the labels in the same way. Other students
+        learn as ``student_method`` says.
     keep_mass : float, default=0.999
         With ``student_method='weights'``: per row, only the largest targets that together carry
         this share of the mass are kept (then renormalised), which bounds the number of copies
@@ -89,13 +96,41 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         Pipeline with the labelled rows. None: every row is labelled. (scikit-learn's
         semi-supervised estimators use -1; it is opt-in here because -1 is a real label in
         many data sets.)
+    transfer : None, {'munge', 'mixup', 'noise'} or generator, default=None
+        A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
+        cross-validation, from each fold's training rows only), labelled by the teacher and
+        learnt from its targets alone, like unlabeled rows. A string takes the generator of
+        :mod:`skdistill.transfer` with its defaults; an object with ``fit(X)`` and
+        ``sample(n_samples)`` is cloned and used. Try ``'mixup'`` first on numeric tables.
+        None: the student sees the training rows only.
+    n_transfer : int or float, default=10.0
+        Size of the transfer set: an int is a number of rows, a float a multiple of the rows of
+        X. Unused without ``transfer``.
+    cv : int, cross-validation generator, iterable or None, default=None
+        Out-of-fold teacher outputs for the labelled rows, as in ``StackingClassifier``: each
+        row is answered by a clone of the teacher fitted on the other folds, as the teacher's
+        outputs on its own training rows are overconfident. Needs an unfitted teacher (only
+        teachers fitted here get out-of-fold outputs); costs ``cv`` extra fits. None: the
+        teacher answers for every row.
+    teacher_batch_size : int or None, default=10_000
+        The teacher is asked for this many rows at a time, so peak memory grows with the batch,
+        not with the transfer set. None: one call for all rows.
+    n_jobs : int or None, default=None
+        Number of joblib jobs over the teacher's batches and the ``cv`` fits. None means 1
+        unless in a ``joblib.parallel_config`` context; a dask or ray backend spreads the
+        labelling over a cluster.
     memory : None, False, str or object with the joblib.Memory interface, default=None
         Cache of the teacher's outputs, which do not depend on temperature or alpha. None: an
         in-process cache keyed on the teacher object and a hash of X, so a grid search with
         ``n_jobs=1`` asks the teacher once per fold (entries die with the teacher and are
-        ignored once it is refit). A path or ``joblib.Memory``: a disk cache that also serves
-        ``n_jobs > 1`` (the teacher is hashed on each call) and also caches the fit of an
-        unfitted teacher. False: no cache.
+        ignored once it is refit, also in place for torch modules). A path or
+        ``joblib.Memory``: a disk cache that also serves ``n_jobs > 1`` (the teacher is hashed
+        on each call) and also caches the fit of an unfitted teacher and the ``cv`` outputs.
+        False: no cache.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the transfer set (unless its generator has its own ``random_state``) and the
+        training of a skorch student (without touching torch's global generator). Pass an int
+        for reproducible fits.
 
     Attributes
     ----------
@@ -106,6 +141,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         classifier of the original labels that needs neither skdistill nor the teacher.
     student_method_ : str
         The way the student learnt: 'weights', 'regression', 'hard' or 'native'.
+    n_transfer_ : int
+        Number of synthetic rows in the transfer set (0 without one).
     classes_ : ndarray of shape (n_classes,)
         The class labels: the teacher's classes (their union with several teachers).
     n_features_in_ : int
@@ -134,17 +171,23 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     ``RidgeClassifier``) the scale is arbitrary, so ``T=1`` is not the teacher's own
     probabilities and the useful temperatures differ: tune T with a grid search.
 
-    A student for ``student_method='native'`` has ``fit`` and ``predict`` and a method
+    A skorch ``NeuralNetClassifier`` student is trained with ``loss`` through skorch's own fit
+    loop (its ``get_loss`` hook), from a module that returns logits (criterion
+    ``CrossEntropyLoss``, recommended) or ends in softmax (``NLLLoss``, skorch's default); a
+    mismatch between the two is an error that says what to change. The fitted ``student_`` is
+    an ordinary skorch net: like any skorch net it takes float32 X (the distiller casts) and
+    its ``predict`` gives indices into ``classes_`` (the distiller's ``predict`` gives labels).
+
+    Another student for ``student_method='native'`` has ``fit`` and ``predict`` and a method
     ``fit_distilled(X, y, *, soft_targets, teacher_logits, classes, temperature, alpha,
-    sample_weight=None)`` that returns the fitted student. ``y`` holds class indices into
-    ``classes`` (-1 for unlabeled rows), ``soft_targets`` the teachers' mean tempered
-    distribution and ``teacher_logits`` their logits (``log p``, with ``-inf`` at exact zeros,
-    for probability-only teachers). The fitted student predicts the original labels and, for
-    ``predict_proba``, has ``classes_``. This protocol is provisional until the neural
-    students land.
+    sample_weight=None, loss='kl')`` that returns the fitted student. ``y`` holds class indices
+    into ``classes`` (-1 for unlabeled and synthetic rows), ``soft_targets`` the teachers' mean
+    tempered distribution and ``teacher_logits`` their logits (``log p``, with ``-inf`` at exact
+    zeros, for probability-only teachers). The fitted student predicts the original labels and,
+    for ``predict_proba``, has ``classes_``.
 
     Teacher outputs on the teacher's own training rows are overconfident; a teacher fitted on
-    other rows than the student's gives more informative soft targets.
+    other rows than the student's, ``cv`` or a transfer set give more informative soft targets.
 
     References
     ----------
@@ -152,6 +195,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
        NIPS Deep Learning Workshop, 2015.
     .. [2] C. Bucilua, R. Caruana and A. Niculescu-Mizil, "Model Compression", KDD 2006.
     .. [3] J. Ba and R. Caruana, "Do Deep Nets Really Need to be Deep?", NIPS 2014.
+    .. [4] H. Zhang, M. Cisse, Y. Dauphin and D. Lopez-Paz, "mixup: Beyond Empirical Risk
+       Minimization", ICLR 2018.
 
     Examples
     --------

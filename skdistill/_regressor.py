@@ -39,11 +39,38 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         trained on ``y`` alone; ``alpha=1`` needs no targets.
     teacher_weights : array-like of shape (n_teachers,), default=None
         Weights of several teachers in the mean of their predictions; None weighs them equally.
+    transfer : None, {'munge', 'mixup', 'noise'} or generator, default=None
+        A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
+        cross-validation, from each fold's training rows only), labelled by the teacher and
+        learnt from its predictions alone, like unlabeled rows. A string takes the generator of
+        :mod:`skdistill.transfer` with its defaults; an object with ``fit(X)`` and
+        ``sample(n_samples)`` is cloned and used. Try ``'mixup'`` first on numeric tables.
+        None: the student sees the training rows only.
+    n_transfer : int or float, default=10.0
+        Size of the transfer set: an int is a number of rows, a float a multiple of the rows of
+        X. Unused without ``transfer``.
+    cv : int, cross-validation generator, iterable or None, default=None
+        Out-of-fold teacher outputs for the labelled rows, as in ``StackingRegressor``: each
+        row is answered by a clone of the teacher fitted on the other folds, as the teacher's
+        outputs on its own training rows are overconfident. Needs an unfitted teacher (only
+        teachers fitted here get out-of-fold outputs); costs ``cv`` extra fits. None: the
+        teacher answers for every row.
+    teacher_batch_size : int or None, default=10_000
+        The teacher is asked for this many rows at a time, so peak memory grows with the batch,
+        not with the transfer set. None: one call for all rows.
+    n_jobs : int or None, default=None
+        Number of joblib jobs over the teacher's batches and the ``cv`` fits. None means 1
+        unless in a ``joblib.parallel_config`` context; a dask or ray backend spreads the
+        labelling over a cluster.
     memory : None, False, str or object with the joblib.Memory interface, default=None
         Cache of the teacher's predictions, which do not depend on alpha. None: an in-process
         cache keyed on the teacher object and a hash of X (a grid search with ``n_jobs=1`` asks
         the teacher once per fold). A path or ``joblib.Memory``: a disk cache that also serves
-        ``n_jobs > 1`` and caches the fit of an unfitted teacher. False: no cache.
+        ``n_jobs > 1`` and caches the fit of an unfitted teacher and the ``cv`` outputs. False:
+        no cache.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the transfer set (unless its generator has its own ``random_state``) and the
+        training of a skorch student. Pass an int for reproducible fits.
 
     Attributes
     ----------
@@ -51,6 +78,10 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         The fitted teacher(s): the very object passed when it was fitted, else a fitted clone.
     student_ : estimator
         The fitted student, an ordinary regressor that needs neither skdistill nor the teacher.
+        A skorch ``NeuralNetRegressor`` student learns the blended targets with its own
+        criterion (mean squared error); X and the targets are cast to float32 for it.
+    n_transfer_ : int
+        Number of synthetic rows in the transfer set (0 without one).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
