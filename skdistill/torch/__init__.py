@@ -1,0 +1,23 @@
+"""Neural students and teachers on PyTorch and skorch.
+
+This is the only part of skdistill that imports torch and skorch; install them with
+``pip install "skdistill[torch]"``. A skorch ``NeuralNetClassifier`` passed as a student of
+:class:`~skdistill.DistilledClassifier` is trained with Hinton's loss through skorch's own fit
+loop; :class:`MLPStudent` is a ready student for users who write no module; :class:`TorchTeacher`
+makes a trained ``torch.nn.Module`` a teacher.
+"""
+
+try:
+    import skorch  # noqa: F401
+    import torch  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise ImportError(
+        "skdistill.torch needs torch and skorch, which are not installed: "
+        'pip install "skdistill[torch]"'
+    ) from exc
+
+from ._losses import hinton_loss, logit_matching_loss
+from ._mlp import MLPStudent
+from ._teacher import TorchTeacher
+
+__all__ = ["MLPStudent", "TorchTeacher", "hinton_loss", "logit_matching_loss"]

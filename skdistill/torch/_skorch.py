@@ -1,0 +1,272 @@
+"""Training a skorch net on a teacher's targets, through skorch's own fit loop.
+
+The teacher's targets travel in ``y``: one float32 row per sample holding the label index (-1 when
+unlabeled), the teacher's soft targets (or logits) and the sample weight. During the fit, the
+net's ``get_loss`` hook unpacks them and applies the distillation loss; its train/valid split and
+scoring callbacks see the plain labels. Afterwards the hooks are removed, so the fitted net is an
+ordinary skorch net that pickles and predicts without skdistill.
+"""
+
+import contextlib
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from skorch.utils import to_tensor
+
+from ._losses import hinton_loss, logit_matching_loss
+
+LOSSES = ("kl", "logit_mse")
+
+
+def check_numeric_X(X, owner="the neural student"):
+    """X as the net takes it: numeric, float64 cast to float32 (torch layers are float32)."""
+    if hasattr(X, "dtypes") and hasattr(X, "columns"):
+        bad = [col for col, dtype in X.dtypes.items() if not _numeric_dtype(dtype)]
+        if bad:
+            raise TypeError(
+                f"{owner} needs numeric X, but the columns {bad[:10]} are not numeric. Encode "
+                "them first, e.g. with a OneHotEncoder in a ColumnTransformer before the "
+                "distiller."
+            )
+        X = X.to_numpy()
+    if sp.issparse(X):
+        return X.astype(np.float32) if X.dtype == np.float64 else X
+    X = np.asarray(X)
+    if not _numeric_dtype(X.dtype):
+        raise TypeError(
+            f"{owner} needs numeric X, got an array of dtype {X.dtype}. Encode the "
+            "non-numeric columns first, e.g. with a OneHotEncoder in a Pipeline."
+        )
+    if X.dtype.kind in "fb" and X.dtype != np.float32:
+        X = X.astype(np.float32)
+    return X
+
+
+def _numeric_dtype(dtype):
+    return getattr(dtype, "kind", "O") in "biuf"
+
+
+def criterion_kind(net):
+    """'logits' (CrossEntropyLoss), 'proba' (NLLLoss, module ends in softmax) or 'binary'."""
+    criterion = net.criterion_ if hasattr(net, "criterion_") else net.criterion
+    criterion_type = criterion if isinstance(criterion, type) else type(criterion)
+    if issubclass(criterion_type, torch.nn.CrossEntropyLoss):
+        return "logits"
+    if issubclass(criterion_type, torch.nn.NLLLoss):
+        return "proba"
+    if issubclass(criterion_type, torch.nn.BCEWithLogitsLoss):
+        return "binary"
+    raise ValueError(
+        f"cannot distil into a skorch net with criterion {criterion_type.__name__}: skdistill "
+        "understands torch.nn.CrossEntropyLoss (the module returns logits; best for "
+        "distillation) and torch.nn.NLLLoss (skorch's default: the module ends in softmax). "
+        "Set criterion=torch.nn.CrossEntropyLoss and return logits from the module."
+    )
+
+
+def student_logits(y_pred, kind, n_classes, training):
+    """The student's logits from its module's output, checked against its criterion."""
+    if isinstance(y_pred, (tuple, list)):
+        y_pred = y_pred[0]
+    if kind == "binary":
+        if y_pred.ndim == 2 and y_pred.shape[1] == 1:
+            y_pred = y_pred[:, 0]
+        if y_pred.ndim != 1 or n_classes != 2:
+            raise ValueError(
+                f"a NeuralNetBinaryClassifier student needs two classes and one output per "
+                f"row; got {n_classes} classes and outputs of shape {tuple(y_pred.shape)}."
+            )
+        return torch.stack([torch.zeros_like(y_pred), y_pred], dim=1)
+    if y_pred.ndim != 2 or y_pred.shape[1] != n_classes:
+        raise ValueError(
+            f"the student's module returns outputs of shape {tuple(y_pred.shape)}, but there "
+            f"are {n_classes} classes: its last layer must have {n_classes} outputs, one per "
+            "class (set its output size, e.g. module__n_classes, to the number of classes)."
+        )
+    if training:
+        _check_output_kind(y_pred.detach(), kind)
+    if kind == "proba":
+        eps = torch.finfo(y_pred.dtype).eps
+        return torch.log(y_pred + eps)  # as skorch's NLLLoss path; log-probabilities are logits
+    return y_pred
+
+
+def _check_output_kind(y_pred, kind):
+    sums = y_pred.sum(dim=1)
+    is_proba = bool(
+        (y_pred >= 0).all() and (y_pred <= 1).all() and torch.allclose(sums, torch.ones_like(sums))
+    )
+    if kind == "proba" and not is_proba:
+        raise ValueError(
+            "the student's criterion is NLLLoss (skorch's default), which expects a module that "
+            "ends in softmax, but its outputs are not probabilities (row sums from "
+            f"{float(sums.min()):.3g} to {float(sums.max()):.3g}). Either end the module in "
+            "softmax, or better, keep it returning logits and set "
+            "criterion=torch.nn.CrossEntropyLoss."
+        )
+    if kind == "logits" and is_proba and y_pred.shape[1] > 1:
+        raise ValueError(
+            "the student's criterion is CrossEntropyLoss, which expects logits, but its module's "
+            "outputs are probabilities (every row sums to 1): softmax would be applied twice. "
+            "Remove the final softmax from the module, or set criterion=torch.nn.NLLLoss."
+        )
+
+
+def pack_targets(y, soft_targets, teacher_logits, sample_weight, loss, alpha):
+    """One float32 row per sample: label index, teacher columns, weight."""
+    n = len(y)
+    columns = [np.asarray(y, dtype=np.float32)[:, None]]
+    if alpha > 0:
+        teacher = teacher_logits if loss == "logit_mse" else soft_targets
+        if loss == "logit_mse" and not np.all(np.isfinite(teacher)):
+            raise ValueError(
+                "loss='logit_mse' regresses the teacher's logits, but they hold -inf: a "
+                "probability-only teacher's exact zeros have no logits. Use loss='kl', or a "
+                "teacher with decision_function (or a neural teacher)."
+            )
+        columns.append(np.asarray(teacher, dtype=np.float32))
+    weight = np.ones(n, np.float32) if sample_weight is None else sample_weight
+    columns.append(np.asarray(weight, dtype=np.float32)[:, None])
+    return np.hstack(columns)
+
+
+def _split_labels(y, soft_targets):
+    """Labels for a stratified train/valid split: unlabeled rows take the teacher's class."""
+    labels = np.asarray(y).copy()
+    unlabeled = labels < 0
+    if unlabeled.any() and soft_targets is not None:
+        labels[unlabeled] = np.argmax(soft_targets[unlabeled], axis=1)
+    return labels
+
+
+def predict_quietly(net, method, X):
+    """``net.<method>(X)`` without drawing from torch's global generator (skorch's data loader
+    takes a seed from it on every pass), so predicting leaves a user's random stream alone."""
+    with _seeded(0):
+        return getattr(net, method)(X)
+
+
+@contextlib.contextmanager
+def _seeded(random_state):
+    if random_state is None:
+        yield
+        return
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(int(random_state))
+        yield
+
+
+def train_net(
+    net,
+    X,
+    y,
+    *,
+    classes,
+    soft_targets=None,
+    teacher_logits=None,
+    temperature=1.0,
+    alpha=0.0,
+    sample_weight=None,
+    loss="kl",
+    random_state=None,
+):
+    """Train the skorch classifier ``net`` (a fresh clone) on the teacher's targets and labels.
+
+    The loss is :func:`hinton_loss` (``loss='kl'``) or :func:`logit_matching_loss`
+    (``'logit_mse'``) on the student's logits: the module's outputs with CrossEntropyLoss, their
+    log with NLLLoss. ``net`` is trained in place and returned; afterwards ``net.classes_`` is
+    ``classes`` and nothing of skdistill is left on it.
+    """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
+    X = check_numeric_X(X)
+    y = np.asarray(y, dtype=np.int64)
+    n_classes = len(classes)
+    if alpha > 0 and soft_targets is None:
+        raise ValueError("alpha > 0 needs the teacher's soft_targets.")
+    packed = pack_targets(y, soft_targets, teacher_logits, sample_weight, loss, alpha)
+    labels = _split_labels(y, soft_targets)
+
+    with _seeded(random_state):
+        net.initialize()
+        kind = criterion_kind(net)
+        unchecked = [True]  # the module's outputs are checked against its criterion once
+
+        def get_loss(y_pred, y_true, X=None, training=False):
+            logits = student_logits(y_pred, kind, n_classes, training and unchecked[0])
+            unchecked[0] = unchecked[0] and not training
+            y_true = to_tensor(y_true, device=logits.device)
+            y_batch = y_true[:, 0].long()
+            weight = y_true[:, -1] if sample_weight is not None else None
+            teacher = y_true[:, 1:-1] if alpha > 0 else None
+            if loss == "logit_mse":
+                return logit_matching_loss(
+                    logits, teacher, y_batch, alpha=alpha, sample_weight=weight
+                )
+            return hinton_loss(
+                logits,
+                teacher,
+                y_batch,
+                temperature=temperature,
+                alpha=alpha,
+                sample_weight=weight,
+            )
+
+        with _hooks(net, get_loss, labels):
+            net.partial_fit(X, packed)
+    if kind != "binary":
+        net.classes_inferred_ = np.asarray(classes)
+    return net
+
+
+@contextlib.contextmanager
+def _hooks(net, get_loss, labels):
+    """Install the loss and the label views for the fit; leave an ordinary net afterwards."""
+    original_split = net.train_split
+    extractors = [
+        (callback, callback.target_extractor)
+        for _, callback in getattr(net, "callbacks_", [])
+        if hasattr(callback, "target_extractor")
+    ]
+
+    def label_of(y_packed):
+        y_packed = y_packed.detach().cpu().numpy() if torch.is_tensor(y_packed) else y_packed
+        y_packed = np.asarray(y_packed)
+        if y_packed.ndim != 2:
+            return y_packed
+        label = y_packed[:, 0].astype(np.int64)
+        if y_packed.shape[1] > 2:  # unlabeled rows are scored against the teacher's class
+            label = np.where(label < 0, np.argmax(y_packed[:, 1:-1], axis=1), label)
+        return label
+
+    def split(dataset, y=None, groups=None, **kwargs):
+        return original_split(dataset, labels, groups, **kwargs)
+
+    net.get_loss = get_loss
+    if original_split is not None:
+        net.train_split = split
+    for callback, _ in extractors:
+        callback.target_extractor = label_of
+    try:
+        yield
+    finally:
+        del net.get_loss
+        net.train_split = original_split
+        for callback, extractor in extractors:
+            callback.target_extractor = extractor
+
+
+def train_regressor_net(net, X, target, *, random_state=None, **fit_params):
+    """Train the skorch regressor ``net`` on the blended targets with its own criterion (MSE).
+
+    X and the targets are cast to float32, and a vector target becomes one column, as torch's
+    layers and losses expect.
+    """
+    X = check_numeric_X(X)
+    target = np.asarray(target, dtype=np.float32)
+    if target.ndim == 1:
+        target = target[:, None]
+    with _seeded(random_state):
+        return net.fit(X, target, **fit_params)

@@ -1,0 +1,292 @@
+"""MLPStudent: a neural student that is an ordinary scikit-learn classifier."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("skorch")
+
+from scipy.special import expit, softmax  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.datasets import load_iris, make_classification  # noqa: E402
+from sklearn.ensemble import RandomForestClassifier  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
+from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
+
+from skdistill import DistilledClassifier, soft_targets  # noqa: E402
+from skdistill.torch import MLPStudent  # noqa: E402
+
+# Few epochs keep the common checks fast; lr and batch_size are set so that 5 epochs reach the
+# accuracy check_classifiers_train asks for (> 0.83 on blobs) with a margin.
+CHECKED = MLPStudent(hidden_layer_sizes=(8,), lr=0.01, batch_size=32, max_epochs=5, random_state=0)
+
+EXPECTED_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "minibatch gradient descent: a row of weight 2 is one row in one batch, its repeated "
+        "copy is two rows in two batches, so the two fits take different steps"
+    ),
+    "check_methods_subset_invariance": (
+        "the network computes in float32: a row's logits may differ in the last float32 bits "
+        "(~1e-7) with the size of the batch it is computed in, the tolerance of this check"
+    ),
+}
+
+
+@parametrize_with_checks([CHECKED], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+@pytest.fixture
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), np.array(["setosa", "versicolor", "virginica"])[y]
+
+
+def _student(**params):
+    return MLPStudent(**{"hidden_layer_sizes": (16,), "lr": 0.01, "random_state": 0, **params})
+
+
+def test_it_learns_and_reports_its_training(iris):
+    X, y = iris
+    student = _student(max_epochs=30).fit(X, y)
+    assert student.score(X, y) > 0.9
+    np.testing.assert_array_equal(student.classes_, ["setosa", "versicolor", "virginica"])
+    assert student.n_features_in_ == 4
+    assert student.n_iter_ == 30 == len(student.loss_curve_)
+    assert student.loss_curve_[-1] < student.loss_curve_[0] / 2
+    assert isinstance(student.net_.module_, torch.nn.Module)
+
+
+def test_outputs_agree_with_each_other(iris):
+    X, y = iris
+    student = _student(max_epochs=5).fit(X, y)
+    logits = student.decision_function(X)
+    proba = student.predict_proba(X)
+    assert logits.shape == proba.shape == (150, 3)
+    assert proba.dtype == np.float64
+    np.testing.assert_allclose(proba, softmax(logits, axis=1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(student.predict(X), student.classes_[proba.argmax(axis=1)])
+    with torch.no_grad():
+        module_logits = student.net_.module_(torch.as_tensor(X, dtype=torch.float32))
+    np.testing.assert_allclose(logits, module_logits.double().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_binary_decision_function_is_one_score_per_row(iris):
+    X, y = iris
+    binary = y != "setosa"
+    student = _student(max_epochs=5).fit(X[binary], y[binary])
+    scores = student.decision_function(X[binary])
+    assert scores.shape == (100,)
+    np.testing.assert_allclose(expit(scores), student.predict_proba(X[binary])[:, 1], rtol=1e-6)
+    np.testing.assert_array_equal(
+        student.predict(X[binary]), np.where(scores > 0, "virginica", "versicolor")
+    )
+
+
+def test_same_random_state_same_network_and_torch_global_rng_untouched(iris):
+    X, y = iris
+    rng_before = torch.random.get_rng_state()
+    first = _student(max_epochs=3, dropout=0.2).fit(X, y).predict_proba(X)
+    assert torch.equal(torch.random.get_rng_state(), rng_before)  # neither fit nor predict
+    second = _student(max_epochs=3, dropout=0.2).fit(X, y).predict_proba(X)
+    np.testing.assert_array_equal(first, second)
+    other = _student(max_epochs=3, dropout=0.2, random_state=1).fit(X, y).predict_proba(X)
+    assert not np.allclose(first, other)
+
+
+def test_pickle_round_trip_gives_identical_predictions(iris):
+    X, y = iris
+    student = _student(max_epochs=3, early_stopping=True).fit(X, y)
+    loaded = pickle.loads(pickle.dumps(student))
+    np.testing.assert_array_equal(loaded.predict_proba(X), student.predict_proba(X))
+    np.testing.assert_array_equal(loaded.predict(X), student.predict(X))
+
+
+def test_clone_is_unfitted_with_the_same_parameters(iris):
+    X, y = iris
+    student = _student(max_epochs=2, hidden_layer_sizes=(4, 3)).fit(X, y)
+    copy = clone(student)
+    assert copy.get_params() == student.get_params()
+    assert not hasattr(copy, "net_")
+    np.testing.assert_array_equal(copy.fit(X, y).predict_proba(X), student.predict_proba(X))
+
+
+def test_verbose(iris, capsys):
+    X, y = iris
+    _student(max_epochs=2).fit(X, y)
+    assert capsys.readouterr().out == ""
+    _student(max_epochs=2, verbose=1).fit(X, y)
+    out = capsys.readouterr().out
+    assert "epoch" in out and "train_loss" in out
+
+
+def test_early_stopping_stops_when_the_held_out_loss_stops_improving():
+    # labels that are noise: the held-out loss cannot improve for long
+    X, _ = make_classification(n_samples=300, n_features=10, random_state=0)
+    y = np.random.default_rng(0).integers(0, 2, size=300)
+    student = _student(
+        hidden_layer_sizes=(64,), lr=0.05, max_epochs=100, early_stopping=True, n_iter_no_change=3
+    ).fit(X, y)
+    assert student.n_iter_ < 100
+    assert len(student.loss_curve_) == student.n_iter_
+    assert "valid_loss" in student.net_.history[-1]
+
+
+def test_early_stopping_on_classes_too_small_to_stratify(iris):
+    X, y = iris
+    y = y.copy()
+    y[0] = "rare"  # one row: no stratified split exists
+    student = _student(max_epochs=2, early_stopping=True).fit(X, y)
+    assert student.n_iter_ == 2
+    assert "rare" in student.classes_
+
+
+def test_shapes_of_the_network(iris):
+    X, y = iris
+    linear = _student(hidden_layer_sizes=(), max_epochs=1).fit(X, y)
+    assert [type(m) for m in linear.net_.module_.layers] == [torch.nn.Linear]
+    deep = _student(hidden_layer_sizes=(8, 4), activation="tanh", dropout=0.1, max_epochs=1)
+    layers = [type(m).__name__ for m in deep.fit(X, y).net_.module_.layers]
+    assert layers == ["Linear", "Tanh", "Dropout", "Linear", "Tanh", "Dropout", "Linear"]
+    sgd = _student(optimizer="sgd", weight_decay=1e-3, max_epochs=1).fit(X, y)
+    assert isinstance(sgd.net_.optimizer_, torch.optim.SGD)
+    assert sgd.net_.optimizer_.param_groups[0]["momentum"] == 0.9
+    assert sgd.net_.optimizer_.param_groups[0]["weight_decay"] == 1e-3
+
+
+def test_sample_weight_zero_removes_a_class(iris):
+    X, y = iris
+    weight = np.where(y == "virginica", 0.0, 1.0)
+    weighted = _student(max_epochs=20).fit(X, y, sample_weight=weight)
+    assert "virginica" not in weighted.predict(X)
+    assert "virginica" in _student(max_epochs=20).fit(X, y).predict(X)
+
+
+def test_dataframe_feature_names(iris):
+    pd = pytest.importorskip("pandas")
+    X, y = iris
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    student = _student(max_epochs=1).fit(frame, y)
+    np.testing.assert_array_equal(student.feature_names_in_, ["a", "b", "c", "d"])
+    assert student.predict(frame).shape == (150,)
+
+
+@pytest.mark.parametrize(
+    "params, error, match",
+    [
+        ({"activation": "gelu"}, InvalidParameterError, "activation"),
+        ({"optimizer": "rmsprop"}, InvalidParameterError, "optimizer"),
+        ({"device": "tpu"}, InvalidParameterError, "device"),
+        ({"dropout": 1.0}, InvalidParameterError, "dropout"),
+        ({"hidden_layer_sizes": (8, 0)}, ValueError, r"hidden_layer_sizes must hold positive"),
+    ],
+)
+def test_bad_parameters_are_named(iris, params, error, match):
+    X, y = iris
+    with pytest.raises(error, match=match):
+        _student(**params).fit(X, y)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without a GPU")
+def test_cuda_without_a_gpu_says_so(iris):
+    X, y = iris
+    with pytest.raises(ValueError, match=r"device='cuda'.*torch.cuda.is_available\(\) is False"):
+        _student(device="cuda").fit(X, y)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_training_matches_the_cpu_result(iris):
+    X, y = iris
+    student = _student(device="cuda", max_epochs=20).fit(X, y)
+    assert next(student.net_.module_.parameters()).is_cuda
+    assert student.score(X, y) > 0.9
+    proba = student.predict_proba(X)
+    assert isinstance(proba, np.ndarray) and proba.shape == (150, 3)
+
+
+def test_bad_inputs_are_refused(iris):
+    X, y = iris
+    student = _student(max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="NaN"):
+        _student().fit(np.where(X > 2, np.nan, X), y)
+    with pytest.raises(ValueError, match="4 features"):
+        student.predict(X[:, :3])
+
+
+# ---------------------------------------------------------------------- as a distillation student
+def test_fit_distilled_with_alpha_one_learns_the_teacher(iris):
+    X, y = iris
+    teacher = LogisticRegression(C=0.1, max_iter=1000).fit(X, y)
+    student = _student(max_epochs=60)
+    distiller = DistilledClassifier(teacher, student, temperature=2.0, alpha=1.0).fit(X, y)
+    assert distiller.student_method_ == "native"
+    fitted = distiller.student_
+    np.testing.assert_array_equal(fitted.classes_, teacher.classes_)
+    assert np.mean(fitted.predict(X) == teacher.predict(X)) > 0.95
+    # the student's tempered distribution approaches the teacher's
+    tempered = softmax(fitted.decision_function(X) / 2.0, axis=1)
+    target = soft_targets(teacher, X, temperature=2.0)
+    assert np.abs(tempered - target).mean() < 0.05
+
+
+def test_fit_distilled_takes_unlabeled_rows_and_logit_matching(iris):
+    X, y = iris
+    teacher = RandomForestClassifier(n_estimators=20, random_state=0).fit(X, y)
+    partial = y.copy().astype(object)
+    partial[::2] = "?"
+    distiller = DistilledClassifier(
+        teacher, _student(max_epochs=20), alpha=0.5, unlabeled_label="?"
+    ).fit(X, partial)
+    assert set(distiller.predict(X)) <= set(teacher.classes_)
+    assert distiller.score(X, y) > 0.85
+
+    # Ba and Caruana's loss regresses the logits themselves, not only their softmax
+    linear = LogisticRegression(max_iter=1000).fit(X, y)
+    logits = linear.decision_function(X)
+    direct = _student(max_epochs=30, lr=0.03).fit_distilled(
+        X,
+        np.searchsorted(linear.classes_, y),
+        soft_targets=softmax(logits, axis=1),
+        teacher_logits=logits,
+        classes=linear.classes_,
+        temperature=1.0,
+        alpha=1.0,
+        loss="logit_mse",
+    )
+    assert np.abs(direct.decision_function(X) - logits).mean() < 0.1 * np.abs(logits).mean()
+    assert np.mean(direct.predict(X) == linear.predict(X)) > 0.95
+
+
+def test_early_stopping_in_distillation_holds_out_labelled_and_unlabeled_rows(iris):
+    X, y = iris
+    teacher = LogisticRegression(max_iter=1000).fit(X, y)
+    partial = y.copy().astype(object)
+    partial[::3] = "?"
+    student = _student(max_epochs=200, early_stopping=True, n_iter_no_change=3)
+    distiller = DistilledClassifier(
+        teacher, student, temperature=2.0, alpha=0.8, unlabeled_label="?"
+    ).fit(X, partial)
+    fitted = distiller.student_
+    assert fitted.n_iter_ < 200
+    assert np.isfinite(fitted.net_.history[:, "valid_loss"]).all()
+    assert distiller.score(X, y) > 0.85
+
+
+def test_fit_distilled_checks_lengths(iris):
+    X, _ = iris
+    with pytest.raises(ValueError, match=r"soft_targets has shape \(10, 3\), expected \(150, 3\)"):
+        _student().fit_distilled(
+            X,
+            np.zeros(150, int),
+            soft_targets=np.full((10, 3), 1 / 3),
+            teacher_logits=np.zeros((10, 3)),
+            classes=np.array([0, 1, 2]),
+            temperature=1.0,
+            alpha=0.5,
+        )
