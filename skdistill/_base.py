@@ -104,6 +104,16 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         tags.input_tags.categorical = all(t.input_tags.categorical for t in part_tags)
         tags.input_tags.string = all(t.input_tags.string for t in part_tags)
         tags.input_tags.pairwise = part_tags[0].input_tags.pairwise
+        if getattr(self, "transfer", None) is not None:
+            # the generators draw dense rows; NaN is left to the generator's own message
+            from .transfer._generators import check_generator
+
+            try:
+                generator_tags = get_tags(check_generator(self.transfer))
+            except (TypeError, ValueError):  # an invalid transfer is reported by fit
+                generator_tags = None
+            if generator_tags is not None and not generator_tags.input_tags.sparse:
+                tags.input_tags.sparse = False
         return tags
 
     def get_metadata_routing(self):
@@ -171,6 +181,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             rows = np.flatnonzero(y_labelled_mask)
             X_fit = X if len(rows) == len(y_labelled_mask) else self._take(X, rows)
             y_fit = y[rows]
+            if y_fit.dtype == object and len(rows) < len(y):
+                y_fit = np.asarray(y_fit.tolist())  # labels beside an unlabeled marker
             weight = sample_weight[rows] if (by_hand and sample_weight is not None) else None
             fitted.append(
                 (
@@ -220,10 +232,13 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             if by_hand and sample_weight is not None:
                 if has_fit_parameter(templates[name], "sample_weight"):
                     params["sample_weight"] = sample_weight[rows]
+            y_labelled = y[rows]
+            if y_labelled.dtype == object:
+                y_labelled = np.asarray(y_labelled.tolist())  # labels beside a marker
             values = _teacher.out_of_fold_outputs(
                 templates[name],
                 X_labelled,
-                y[rows],
+                y_labelled,
                 self.cv,
                 method,
                 params,

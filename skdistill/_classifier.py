@@ -357,7 +357,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         if self.unlabeled_label is not None:
             labelled = ~_equals(y, self.unlabeled_label)
         if labelled.any():
-            check_classification_targets(y[labelled])
+            if y.dtype == object and not labelled.all():
+                # e.g. integer labels beside a string marker: the labels alone have one type
+                y = y.copy()
+                y[labelled] = _as_label_array(y[labelled])
+            check_classification_targets(_as_label_array(y[labelled]))
         elif self.alpha < 1:
             raise ValueError(
                 f"every row of y is unlabeled (unlabeled_label={self.unlabeled_label!r}), so "
@@ -460,7 +464,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             return self.classes_[np.argmax(self._regression_proba(X), axis=1)]
         if _students.is_skorch_net(self.student_):
             # skorch predicts indices into classes_
-            indices = self.student_.predict(_students.student_input(self.student_, X))
+            indices = _students.predict_with(self.student_, "predict", X)
             return self.classes_[np.asarray(indices, dtype=np.intp)]
         return self.student_.predict(X)
 
@@ -484,8 +488,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         X = self._check_X(X)
         if self.student_method_ == "regression":
             return self._regression_proba(X)
-        X = _students.student_input(self.student_, X)
-        proba = np.asarray(self.student_.predict_proba(X), dtype=np.float64)
+        proba = np.asarray(
+            _students.predict_with(self.student_, "predict_proba", X), dtype=np.float64
+        )
         return align_columns(proba, self.student_.classes_, self.classes_)
 
     @available_if(_student_can("decision_function"))
@@ -529,6 +534,13 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False
         return tags
+
+
+def _as_label_array(labels):
+    """An object array of labels as the plain array their values make (ints stay ints)."""
+    if labels.dtype != object:
+        return labels
+    return np.asarray(labels.tolist())
 
 
 def _equals(y, value):

@@ -258,7 +258,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        y_pred = self.student_.predict(_students.student_input(self.student_, X))
+        y_pred = _students.predict_with(self.student_, "predict", X)
         if _students.is_skorch_net(self.student_) and y_pred.ndim == 2 and y_pred.shape[1] == 1:
             y_pred = y_pred[:, 0]  # a one-output net predicts a column; y was a vector
         return y_pred

@@ -158,13 +158,13 @@ def fit_native(student, X, y_encoded, *, fit_params, random_state=None, **pieces
     return train_net(student, X, y_encoded, random_state=random_state, **pieces)
 
 
-def student_input(student, X):
-    """X as the fitted student takes it: float32 for a skorch net (it does not cast)."""
+def predict_with(student, method, X):
+    """``student.<method>(X)``; a skorch net gets float32 X and leaves torch's RNG alone."""
     if is_skorch_net(student):
-        from .torch._skorch import check_numeric_X
+        from .torch._skorch import check_numeric_X, predict_quietly
 
-        return check_numeric_X(X)
-    return X
+        return predict_quietly(student, method, check_numeric_X(X))
+    return getattr(student, method)(X)
 
 
 def fit_regressor(student, X, target, sample_weight, fit_params, seed):

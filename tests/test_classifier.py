@@ -525,3 +525,20 @@ def test_grid_search_with_threads_shares_the_cache(counting_forest):
     np.testing.assert_allclose(
         threaded.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"]
     )
+
+
+def test_integer_labels_in_an_object_array_beside_a_string_marker():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    marked = y.astype(object)
+    marked[::3] = "?"
+    for cv in [None, 3]:
+        distiller = DistilledClassifier(
+            LogisticRegression(max_iter=500),
+            DecisionTreeClassifier(max_depth=3, random_state=0),
+            unlabeled_label="?",
+            cv=cv,
+        ).fit(X, marked)
+        np.testing.assert_array_equal(distiller.classes_, [0, 1, 2])
+        assert distiller.score(X, y) > 0.9
