@@ -48,11 +48,18 @@ def is_skorch_net(estimator):
     return any(cls.__module__.split(".")[0] == "skorch" for cls in type(estimator).__mro__)
 
 
+def is_native(student):
+    """Whether ``student`` applies its own distillation loss: it has ``fit_distilled``, is a
+    skorch classifier, or is a Pipeline whose last step is one of those."""
+    if isinstance(student, Pipeline):
+        last = student.steps[-1][1]
+        return last not in (None, "passthrough") and is_native(last)
+    return hasattr(student, "fit_distilled") or (is_skorch_net(student) and is_classifier(student))
+
+
 def resolve_student_method(student, method, owner):
     """The way ``student`` will learn, checked against what it can do."""
-    native = hasattr(student, "fit_distilled") or (
-        is_skorch_net(student) and is_classifier(student)
-    )
+    native = is_native(student)
     weighted = is_classifier(student) and takes_sample_weight(student)
     if method == "auto":
         if native:
@@ -146,6 +153,18 @@ def fit_native(student, X, y_encoded, *, fit_params, random_state=None, **pieces
     ``pieces`` are the keyword arguments of the ``fit_distilled`` protocol: ``soft_targets``,
     ``teacher_logits``, ``classes``, ``temperature``, ``alpha``, ``sample_weight`` and ``loss``.
     """
+    if isinstance(student, Pipeline):
+        # the steps before the last are fitted as transformers; the last one learns natively
+        if fit_params:
+            raise TypeError(
+                f"a Pipeline student takes no further fit parameters here, got "
+                f"{sorted(fit_params)}; set them on its steps."
+            )
+        Xt = student[:-1].fit_transform(X) if len(student) > 1 else X
+        name, last = student.steps[-1]
+        fitted = fit_native(last, Xt, y_encoded, fit_params={}, random_state=random_state, **pieces)
+        student.steps[-1] = (name, fitted)
+        return student
     if hasattr(student, "fit_distilled"):
         return student.fit_distilled(X, y_encoded, **pieces, **fit_params)
     if fit_params:

@@ -9,7 +9,6 @@ torch = pytest.importorskip("torch")
 skorch = pytest.importorskip("skorch")
 
 from sklearn.datasets import load_digits, make_regression  # noqa: E402
-from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
 from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -151,7 +150,7 @@ def test_neural_student_in_a_pipeline(digits):
     pipe = make_pipeline(
         StandardScaler(),
         DistilledClassifier(
-            HistGradientBoostingClassifier(max_iter=30, random_state=0),
+            LogisticRegression(max_iter=1000),
             _net(),
             temperature=2.0,
             random_state=0,
@@ -385,3 +384,18 @@ def test_teacher_on_another_device_than_the_student(digits):
         temperature=2.0,
     ).fit(X_train, y_train)
     assert distiller.score(X_test, y_test) > 0.85
+
+
+def test_a_pipeline_ending_in_a_neural_student_keeps_hintons_loss(digits, teacher):
+    from skdistill.torch import MLPStudent
+
+    X_train, X_test, y_train, y_test = digits
+    student = make_pipeline(
+        StandardScaler(), MLPStudent(hidden_layer_sizes=(32,), max_epochs=15, random_state=0)
+    )
+    distiller = DistilledClassifier(
+        teacher, student, temperature=2.0, alpha=1.0, random_state=0
+    ).fit(X_train, np.random.RandomState(0).permutation(y_train))  # labels carry nothing
+    assert distiller.student_method_ == "native"
+    assert distiller.student_[0].n_features_in_ == 64  # the scaler was fitted
+    assert distiller.score(X_test, y_test) > 0.85  # so it learnt from the teacher alone

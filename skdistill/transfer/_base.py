@@ -283,7 +283,7 @@ class _BaseGenerator(BaseEstimator):
 
         Returns
         -------
-        X_new : ndarray or DataFrame of shape (n_samples, n_features_in_)
+        X_new : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
             A DataFrame with the columns and categorical dtypes of the X seen in ``fit`` when
             that was a DataFrame (numeric columns become float64), else an ndarray (float64, or
             object when X held strings).

@@ -42,7 +42,7 @@ class Munge(_BaseGenerator):
     ----------
     neighbors_ : ndarray of shape (n_rows,)
         Index of each training row's nearest other training row.
-    categorical_features_ : ndarray of bool of shape (n_features_in_,)
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,)
         Which features are categorical.
     categories_ : list of ndarray
         For each categorical feature, in column order, the values it can take: its categories
@@ -174,7 +174,7 @@ class Mixup(_BaseGenerator):
     ----------
     neighbors_ : ndarray of shape (n_rows, n_neighbors) or None
         Indices of each training row's nearest other rows; None when ``n_neighbors=None``.
-    categorical_features_ : ndarray of bool of shape (n_features_in_,)
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,)
         Which features are categorical.
     categories_ : list of ndarray
         For each categorical feature, in column order, the values it can take: its categories
@@ -309,10 +309,10 @@ class GaussianNoise(_BaseGenerator):
 
     Attributes
     ----------
-    noise_std_ : ndarray of shape (n_features_in_,)
+    noise_std_ : ndarray of shape (`n_features_in_`,)
         Std of the noise added to each feature: ``scale`` times the feature's std (ignoring
         NaN); 0 for categorical features and features without two observed values.
-    categorical_features_ : ndarray of bool of shape (n_features_in_,)
+    categorical_features_ : ndarray of bool of shape (`n_features_in_`,)
         Which features are categorical.
     categories_ : list of ndarray
         For each categorical feature, in column order, the values it can take: its categories
