@@ -268,6 +268,11 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             if generator.get_params()["random_state"] is None and seed is not None:
                 generator.set_params(random_state=seed)
         n_rows = _num_samples(X)
+        if isinstance(self.n_transfer, (bool, np.bool_)):
+            raise ValueError(
+                f"n_transfer must be a number of rows (an int) or a multiple of the rows of X "
+                f"(a float), got the bool {self.n_transfer!r}."
+            )
         if isinstance(self.n_transfer, Integral):
             n_transfer = int(self.n_transfer)
         else:

@@ -270,6 +270,14 @@ def test_bad_transfer_parameters(moons, params, match):
         DistilledClassifier(teacher, DecisionTreeClassifier(), **params).fit(X, y)
 
 
+def test_n_transfer_is_not_a_bool(moons):
+    X, y, _, _, teacher = moons
+    with pytest.raises(ValueError, match=r"n_transfer must be a number of rows.*got the bool True"):
+        DistilledClassifier(
+            teacher, DecisionTreeClassifier(), transfer="mixup", n_transfer=True
+        ).fit(X, y)
+
+
 class _ShortGenerator(GaussianNoise):
     def sample(self, n_samples):
         return super().sample(n_samples)[:-1]
