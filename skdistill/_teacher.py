@@ -190,11 +190,18 @@ def _call_teacher(teacher, X, method, batch_size=None, n_jobs=None):
     if batch_size is None or n_rows <= batch_size:
         return _call_once(teacher, X, method)
     starts = range(0, n_rows, batch_size)
-    parts = Parallel(n_jobs=n_jobs)(
+    # Batches come back in order, one at a time, and go straight into one array allocated at the
+    # first: the peak is the output plus a few batches, never the output twice.
+    parts = Parallel(n_jobs=n_jobs, return_as="generator")(
         delayed(_call_once)(teacher, _safe_indexing(X, slice(i, i + batch_size)), method)
         for i in starts
     )
-    return np.concatenate(parts)
+    out = None
+    for start, part in zip(starts, parts):
+        if out is None:
+            out = np.empty((n_rows, *part.shape[1:]), dtype=part.dtype)
+        out[start : start + len(part)] = part
+    return out
 
 
 def _call_once(teacher, X, method):
