@@ -290,3 +290,48 @@ def test_fit_distilled_checks_lengths(iris):
             temperature=1.0,
             alpha=0.5,
         )
+
+
+def _epoch_rows(loader):
+    rows = [(X[:, 0].numpy(), y.numpy()) for X, y in loader]
+    return np.concatenate([r[0] for r in rows]), np.concatenate([r[1] for r in rows]), rows
+
+
+@pytest.mark.parametrize("subset", [False, True])
+def test_slice_loader_gives_every_row_once_per_epoch_with_its_target(subset):
+    # MLPStudent draws its batches through SliceLoader: each epoch must show every training row
+    # exactly once, beside its own target, in batches of batch_size, as skorch's DataLoader does.
+    from skorch.dataset import Dataset
+
+    from skdistill.torch._skorch import SliceLoader
+
+    X = np.arange(50, dtype=np.float32).repeat(3).reshape(50, 3)
+    y = (np.arange(50, dtype=np.float32) * 10).repeat(2).reshape(50, 2)
+    dataset = Dataset(X, y)
+    expected = np.arange(50)
+    if subset:  # early stopping's train/valid split hands over a Subset
+        expected = np.array([3, 7, 8, 20, 21, 33, 49])
+        dataset = torch.utils.data.Subset(dataset, expected)
+    loader = SliceLoader(dataset, batch_size=3, shuffle=True)
+    firsts, targets, batches = _epoch_rows(loader)
+    assert len(batches) == len(loader) == -(-len(expected) // 3)
+    assert [len(b[0]) for b in batches[:-1]] == [3] * (len(batches) - 1)
+    np.testing.assert_array_equal(np.sort(firsts), expected)
+    np.testing.assert_array_equal(targets[:, 0], firsts * 10)
+    second, _, _ = _epoch_rows(loader)
+    assert not np.array_equal(firsts, second) or len(expected) < 3  # reshuffled per epoch
+    unshuffled, _, _ = _epoch_rows(SliceLoader(dataset, batch_size=4))
+    np.testing.assert_array_equal(unshuffled, expected)
+    torch.manual_seed(0)
+    again = _epoch_rows(loader)[0]
+    torch.manual_seed(0)
+    np.testing.assert_array_equal(_epoch_rows(loader)[0], again)
+
+
+def test_slice_loader_leaves_other_datasets_to_torchs_data_loader():
+    from skdistill.torch._skorch import SliceLoader
+
+    data = torch.utils.data.TensorDataset(torch.arange(10.0)[:, None], torch.arange(10))
+    batches = list(SliceLoader(data, batch_size=4))
+    assert [len(b[1]) for b in batches] == [4, 4, 2]
+    np.testing.assert_array_equal(torch.cat([b[1] for b in batches]).numpy(), np.arange(10))

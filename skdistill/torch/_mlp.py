@@ -20,7 +20,7 @@ from .._sklearn_compat import (
     check_is_fitted,
     validate_data,
 )
-from ._skorch import _split_labels, train_net
+from ._skorch import SliceLoader, _split_labels, train_net
 from ._teacher import module_outputs
 
 __all__ = ["MLPStudent"]
@@ -349,6 +349,8 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
             batch_size=min(self.batch_size, len(y_encoded)),
             train_split=train_split,
             callbacks=callbacks,
+            iterator_train=SliceLoader,
+            iterator_valid=SliceLoader,
             iterator_train__shuffle=True,
             device=self.device,
             verbose=self.verbose,

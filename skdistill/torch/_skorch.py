@@ -12,6 +12,7 @@ import contextlib
 import numpy as np
 import scipy.sparse as sp
 import torch
+from skorch.dataset import Dataset
 from skorch.utils import to_tensor
 
 from ._losses import hinton_loss, logit_matching_loss
@@ -111,6 +112,62 @@ def _check_output_kind(y_pred, kind):
             "outputs are probabilities (every row sums to 1): softmax would be applied twice. "
             "Remove the final softmax from the module, or set criterion=torch.nn.NLLLoss."
         )
+
+
+class SliceLoader:
+    """A skorch iterator that slices each batch out of the whole arrays at once.
+
+    torch's ``DataLoader`` takes a batch from skorch's ``Dataset`` one row at a time and collates
+    the rows; for the small dense arrays of a tabular student that costs as much as the training
+    step (``docs/benchmarks.md``). This loader indexes the arrays with the batch's row numbers
+    instead. Shuffling draws a permutation from torch's global generator, as ``DataLoader`` does,
+    so seeded fits stay reproducible. Any other dataset (a user's own, or arrays skorch cannot
+    slice) goes through ``DataLoader`` unchanged.
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, **kwargs):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.kwargs = kwargs
+        self._arrays = _sliceable(dataset)
+
+    def __len__(self):
+        return -(-len(self.dataset) // self.batch_size)
+
+    def __iter__(self):
+        if self._arrays is None:
+            loader = torch.utils.data.DataLoader(
+                self.dataset, batch_size=self.batch_size, shuffle=self.shuffle, **self.kwargs
+            )
+            yield from loader
+            return
+        X, y, rows = self._arrays
+        n = len(rows)
+        order = rows[torch.randperm(n)] if self.shuffle else rows
+        for start in range(0, n, self.batch_size):
+            batch = order[start : start + self.batch_size]
+            yield X[batch], y[batch]
+
+
+def _sliceable(dataset):
+    """``(X, y, rows)`` as tensors when ``dataset`` is skorch's Dataset (or a Subset of one)
+    holding plain arrays; None otherwise."""
+    rows = None
+    if isinstance(dataset, torch.utils.data.Subset):
+        rows = np.asarray(dataset.indices)
+        dataset = dataset.dataset
+    if type(dataset) is not Dataset or not isinstance(dataset.X, np.ndarray):
+        return None
+    if not isinstance(dataset.y, np.ndarray) or len(dataset.y) != len(dataset.X):
+        return None
+    if rows is None:
+        rows = np.arange(len(dataset.X))
+    return (
+        torch.from_numpy(np.ascontiguousarray(dataset.X)),
+        torch.from_numpy(np.ascontiguousarray(dataset.y)),
+        torch.from_numpy(rows.astype(np.int64)),
+    )
 
 
 def pack_targets(y, soft_targets, teacher_logits, sample_weight, loss, alpha):
