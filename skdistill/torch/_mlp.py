@@ -118,7 +118,10 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
     (impute, or call ``.toarray()``, first). Scale the features (e.g. ``StandardScaler`` in a
     Pipeline) for the optimizer to do well. ``sample_weight`` weighs each row's loss in the mean
     over its batch; as with any minibatch training, a weight of 2 is not the same as repeating a
-    row.
+    row. Each batch is sliced out of the whole arrays at once rather than collated row by row
+    through torch's ``DataLoader``, which on small tabular batches costs as much as the training
+    step itself. On a CPU, torch uses all cores by default; for many small fits run side by side
+    (``GridSearchCV(n_jobs=...)``), ``torch.set_num_threads(1)`` is usually faster.
 
     References
     ----------
