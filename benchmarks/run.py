@@ -14,13 +14,28 @@ import sys
 import time
 from pathlib import Path
 
+import bench_bucilua_letter
 import bench_grid_cache
+import bench_hinton_mnist
 import bench_overhead
 import bench_quality_digits
+import bench_torch_overhead
+import bench_transfer_digits
+import bench_transfer_scale
 from _common import environment
 
 BENCHMARKS = {
-    module.NAME: module for module in (bench_overhead, bench_grid_cache, bench_quality_digits)
+    module.NAME: module
+    for module in (
+        bench_overhead,
+        bench_grid_cache,
+        bench_quality_digits,
+        bench_torch_overhead,
+        bench_hinton_mnist,
+        bench_bucilua_letter,
+        bench_transfer_digits,
+        bench_transfer_scale,
+    )
 }
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"

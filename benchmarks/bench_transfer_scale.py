@@ -1,0 +1,265 @@
+"""Labelling a 1M-row transfer set: time and peak memory of the distiller's batched teacher calls.
+
+A transfer set is many times the training rows, and the teacher labels all of it. The distiller
+asks the teacher in batches of ``teacher_batch_size`` rows (default 10,000) through joblib, so
+that the teacher's own temporary arrays grow with the batch and not with the transfer set. This
+benchmark measures what that costs in time against one call of the teacher on all rows, and what
+it saves in peak memory. The target is a time ratio of at most 1.05.
+"""
+
+import gc
+import tracemalloc
+import warnings
+
+import numpy as np
+from _common import (
+    Section,
+    classification_data,
+    clock,
+    fmt_seconds,
+    markdown_table,
+    median,
+    single_threaded,
+)
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier
+
+from skdistill._targets import TeacherOutputs
+from skdistill._teacher import clear_cache, output_method
+from skdistill.transfer import GaussianNoise
+
+NAME = "transfer_scale"
+TITLE = "Labelling a 1M-row transfer set"
+TARGET = 1.05
+N_TRAIN, N_FEATURES, N_CLASSES = 20_000, 20, 10
+FULL = {"rows": 1_000_000, "repeats": 4}
+QUICK = {"rows": 100_000, "repeats": 2}
+BATCH = 10_000
+# measured for its memory only: its time is one call's plus the distiller's checks
+UNTIMED = "distiller, teacher_batch_size=None"
+
+
+def _teachers(X, y):
+    """(description, fitted teacher): boosting, whose temporaries are about its output's size,
+    and a net, whose hidden layer is 25 times wider than its output."""
+    boosting = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(X, y)
+    with warnings.catch_warnings():
+        # a few epochs make a teacher good enough to time; convergence does not matter here
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        net = MLPClassifier(hidden_layer_sizes=(256,), max_iter=20, random_state=0).fit(X, y)
+    return [
+        ("HistGradientBoosting (10 iterations x 10 classes)", boosting),
+        ("MLPClassifier (256 hidden)", net),
+    ]
+
+
+def _variants(teacher, method):
+    """The ways of labelling the rows that the table compares, as name -> function of X."""
+
+    def outputs(batch_size, memory=False):
+        def label(X):
+            if memory is None:
+                clear_cache()  # a cold cache: the call hashes X and stores the outputs
+            return TeacherOutputs(X, memory, batch_size=batch_size).classification(
+                "teacher", teacher
+            )[0]
+
+        return label
+
+    return {
+        "one call": lambda X: getattr(teacher, method)(X),
+        UNTIMED: outputs(None),
+        f"distiller, teacher_batch_size={BATCH:,}": outputs(BATCH),
+        f"distiller, teacher_batch_size={BATCH:,}, memory=None": outputs(BATCH, None),
+    }
+
+
+def _peak_bytes(label, X):
+    """Peak of the memory traced while ``label(X)`` runs, above what was in use before.
+
+    numpy reports its allocations to tracemalloc, so the teacher's temporary arrays and the
+    outputs count; the result is dropped before the peak is read back.
+    """
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        label(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    clear_cache()
+    return peak - before
+
+
+def _measure(teacher, X, repeats):
+    method = output_method(teacher)
+    variants = _variants(teacher, method)
+    reference = variants["one call"](X)
+    for name, label in variants.items():
+        if not np.allclose(label(X), reference):
+            raise AssertionError(f"{name} labels the rows differently from one call")
+    peaks = {name: _peak_bytes(label, X) for name, label in variants.items()}
+    timed = [name for name in variants if name not in ("one call", UNTIMED)]
+    one_call, times, ratios = [], {name: [] for name in timed}, {name: [] for name in timed}
+    for repeat in range(repeats):
+        for name in timed:
+            # one call, the variant twice, one call (and the mirror order on odd repeats):
+            # a drift in the machine's load during the four calls favours neither side
+            order = ["one call", name, name, "one call"]
+            if repeat % 2:
+                order = [name, "one call", "one call", name]
+            clocks = {"one call": [], name: []}
+            for which in order:
+                with clock() as elapsed:
+                    variants[which](X)
+                clocks[which].append(elapsed)
+            one_call += clocks["one call"]
+            times[name] += clocks[name]
+            ratios[name].append(
+                sum(c.cpu for c in clocks[name]) / sum(c.cpu for c in clocks["one call"])
+            )
+    clear_cache()
+    times["one call"] = one_call
+    rows = []
+    for name in variants:
+        if name in times:
+            cpu = median([c.cpu for c in times[name]])
+            wall = median([c.wall for c in times[name]])
+        else:
+            cpu = wall = None
+        ratio = ratios.get(name)
+        spread = (min(ratio), max(ratio)) if ratio else None
+        rows.append((name, cpu, wall, median(ratio) if ratio else None, spread, peaks[name]))
+    return {
+        "method": method,
+        "output_bytes": reference.astype(np.float64).nbytes,
+        "rows": rows,
+    }
+
+
+def run(quick=False):
+    config = QUICK if quick else FULL
+    n_rows, repeats = config["rows"], config["repeats"]
+    X, y = classification_data(N_TRAIN, N_FEATURES, N_CLASSES)
+    with single_threaded():
+        teachers = _teachers(X, y)
+        transfer_set = GaussianNoise(scale=0.1, random_state=0).fit(X).sample(n_rows)
+        measured = [
+            (description, _measure(teacher, transfer_set, repeats))
+            for description, teacher in teachers
+        ]
+
+    def mib(n_bytes):
+        return f"{n_bytes / 2**20:,.0f}"
+
+    rows = []
+    ratios = {}
+    for description, result in measured:
+        for name, cpu, wall, ratio, spread, peak in result["rows"]:
+            is_reference = name == "one call"
+            if is_reference:
+                relative = "1 (reference)"
+            elif ratio is None:
+                relative = "not timed"
+            else:
+                relative = f"{ratio:.3f} ({spread[0]:.3f}-{spread[1]:.3f})"
+            rows.append(
+                [
+                    description if is_reference else "",
+                    f"{name} (`{result['method']}`)" if is_reference else name,
+                    "" if cpu is None else fmt_seconds(cpu),
+                    "" if wall is None else fmt_seconds(wall),
+                    relative,
+                    mib(peak),
+                ]
+            )
+            ratios[description, name] = ratio
+        rows.append(["", "output array itself", "", "", "", mib(result["output_bytes"])])
+    table = markdown_table(
+        ["teacher", "labelling", "CPU s", "wall s", "CPU time / one call", "peak MiB"],
+        rows,
+        align=["l", "l", "r", "r", "r", "r"],
+    )
+    body = _body(n_rows, repeats, table, measured, ratios)
+    return Section(NAME, TITLE, body)
+
+
+def _body(n_rows, repeats, table, measured, ratios):
+    batched = f"distiller, teacher_batch_size={BATCH:,}"
+    hashed = f"{batched}, memory=None"
+    worst = max(ratios[description, batched] for description, _ in measured)
+    n_batches = -(-n_rows // BATCH)
+    cpu = {
+        (description, row[0]): row[1] for description, result in measured for row in result["rows"]
+    }
+    verdict = "within" if worst <= TARGET else "above"
+    spans_one = all(
+        spread[0] <= 1.0 <= spread[1]
+        for _, result in measured
+        for name, _, _, _, spread, _ in result["rows"]
+        if name == batched
+    )
+    reading = [
+        f"Time: batches of {BATCH:,} take "
+        + " and ".join(
+            f"{ratios[description, batched]:.3f} times the CPU time of one call for "
+            f"{description.split(' (')[0]}"
+            for description, _ in measured
+        )
+        + f", {verdict} the target of {TARGET:.2f}"
+        + " (the difference in median CPU time, spread over the "
+        + f"{n_batches:,} batches: "
+        + " and ".join(
+            f"{1000 * (cpu[description, batched] - cpu[description, 'one call']) / n_batches:.1f}"
+            f" ms per batch for {description.split(' (')[0]}"
+            for description, _ in measured
+        )
+        + ")"
+        + (
+            "; the ratios of single repeats (in brackets) fall on both sides of 1."
+            if spans_one
+            else "."
+        )
+        + " With the distiller's default in-process cache (`memory=None`), which hashes the "
+        "rows, the ratios are "
+        + " and ".join(f"{ratios[description, hashed]:.3f}" for description, _ in measured)
+        + "."
+    ]
+    for description, result in measured:
+        peaks = {row[0]: row[5] for row in result["rows"]}
+        output = result["output_bytes"]
+        reading.append(
+            f"Memory, {description.split(' (')[0]}: {peaks[batched] / 2**20:,.0f} MiB in "
+            f"batches against {peaks['one call'] / 2**20:,.0f} MiB in one call"
+            + (
+                f"; batching bounds the teacher's temporaries by the batch, and the batches are "
+                f"written into one output array ({output / 2**20:,.0f} MiB) as they come."
+                if peaks[batched] < peaks["one call"]
+                else f": no less. The output itself is {output / 2**20:,.0f} MiB and both hold "
+                "it; the teacher's own temporaries in one call are smaller than that, so there "
+                "is little for batches to save."
+            )
+        )
+    return f"""
+The teachers are fitted on `make_classification` ({N_TRAIN:,} rows, {N_FEATURES} features,
+{N_CLASSES} classes, `random_state=0`); the transfer set is {n_rows:,} rows drawn by
+`GaussianNoise(scale=0.1, random_state=0)` from those rows. "one call" is the teacher's own
+method on all rows, the one the distiller asks (`decision_function` for boosting,
+`predict_proba` for the net). "distiller" is
+`skdistill._targets.TeacherOutputs(X, memory, batch_size=...).classification("teacher",
+teacher)`, the step of `DistilledClassifier.fit` that labels the rows (with `memory=False`
+unless said; `memory=None`, the distiller's default, hashes the rows for its in-process cache
+and is timed with the cache emptied before each call). Each repeat times one call, the
+variant twice and one call again (the mirror order on odd repeats), one thread; the ratio of
+the variant's two CPU times to the two of one call is taken per repeat, then the median of
+{repeats} repeats (range in brackets). The variant without batches is not timed: it is one
+call plus the distiller's checks of the output. Peak memory is measured in a separate run
+with `tracemalloc`, which sees numpy's allocations: the most memory allocated at once during
+the call above what was in use before, outputs included.
+
+{table}
+
+{" ".join(reading)}
+"""
