@@ -9,7 +9,14 @@ little more than the labels, so little gain is expected until transfer sets (MUN
 
 import warnings
 
-from _common import Section, fmt_share, markdown_table, median, single_threaded
+from _common import (
+    Section,
+    fmt_share,
+    frosst_hinton_table,
+    markdown_table,
+    median,
+    single_threaded,
+)
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -25,7 +32,6 @@ DEPTHS = [4, 6, 8]
 TEMPERATURES = [1.0, 2.0, 4.0]
 ALPHAS = [0.5, 1.0]
 SEEDS, QUICK_SEEDS = [0, 1, 2], [0]
-PUBLISHED = {"labels": 0.9445, "distilled": 0.9676, "teacher": 0.9921}
 
 
 def _teacher(seed):
@@ -124,21 +130,7 @@ def run(quick=False):
         ["model", "T", "alpha", "test accuracy", "fidelity to teacher", "share of gap closed"],
         rows,
     )
-    published_closed = (PUBLISHED["distilled"] - PUBLISHED["labels"]) / (
-        PUBLISHED["teacher"] - PUBLISHED["labels"]
-    )
-    published = markdown_table(
-        ["Frosst & Hinton 2017, MNIST", "test accuracy", "share of gap closed"],
-        [
-            ["soft decision tree (depth 8), labels", fmt_share(PUBLISHED["labels"]), "0"],
-            [
-                "soft decision tree (depth 8), distilled",
-                fmt_share(PUBLISHED["distilled"]),
-                f"{published_closed:+.2f}",
-            ],
-            ["neural net teacher", fmt_share(PUBLISHED["teacher"]), ""],
-        ],
-    )
+    published, published_closed = frosst_hinton_table()
     all_closed = [gap_closed((d, t, a), d) for d in DEPTHS for t in TEMPERATURES for a in ALPHAS]
     best_text = "; ".join(
         f"depth {d}: {best[d][0]:+.2f} (T={best[d][1]:g}, alpha={best[d][2]:g})" for d in DEPTHS

@@ -11,7 +11,14 @@ quality_digits section); new rows for the net to label (mixup, MUNGE) and out-of
 import tempfile
 import warnings
 
-from _common import Section, fmt_share, markdown_table, median, single_threaded
+from _common import (
+    Section,
+    fmt_share,
+    frosst_hinton_table,
+    markdown_table,
+    median,
+    single_threaded,
+)
 from joblib import Memory
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
@@ -30,7 +37,6 @@ TEMPERATURE, ALPHA = 1.0, 0.5
 GENERATORS = {"mixup": Mixup, "munge": Munge}
 FULL = {"seeds": [0, 1, 2], "sizes": [2_000, 10_000, 50_000], "cv_size": 10_000}
 QUICK = {"seeds": [0], "sizes": [2_000], "cv_size": 2_000}
-PUBLISHED = {"labels": 0.9445, "distilled": 0.9676, "teacher": 0.9921}
 
 
 def _teacher(seed):
@@ -161,21 +167,7 @@ def run(quick=False):
         rows,
         align=["l", "l", "l", "r", "r", "r"],
     )
-    published_closed = (PUBLISHED["distilled"] - PUBLISHED["labels"]) / (
-        PUBLISHED["teacher"] - PUBLISHED["labels"]
-    )
-    published = markdown_table(
-        ["Frosst & Hinton 2017, MNIST", "test accuracy", "share of gap closed"],
-        [
-            ["soft decision tree (depth 8), labels", fmt_share(PUBLISHED["labels"]), "0"],
-            [
-                "soft decision tree (depth 8), distilled",
-                fmt_share(PUBLISHED["distilled"]),
-                f"{published_closed:+.2f}",
-            ],
-            ["neural net teacher", fmt_share(PUBLISHED["teacher"]), ""],
-        ],
-    )
+    published, published_closed = frosst_hinton_table()
     body = _body(config, table, published, per_seed, gap_closed, published_closed)
     return Section(NAME, TITLE, body)
 
