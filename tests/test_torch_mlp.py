@@ -1,6 +1,7 @@
 """MLPStudent: a neural student that is an ordinary scikit-learn classifier."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -335,3 +336,15 @@ def test_slice_loader_leaves_other_datasets_to_torchs_data_loader():
     batches = list(SliceLoader(data, batch_size=4))
     assert [len(b[1]) for b in batches] == [4, 4, 2]
     np.testing.assert_array_equal(torch.cat([b[1] for b in batches]).numpy(), np.arange(10))
+
+
+def test_read_only_X_as_joblib_workers_pass_it(iris):
+    # GridSearchCV(n_jobs=2) hands workers read-only memmaps: training must neither fail nor warn
+    X, y = iris
+    X = np.asarray(X, dtype=np.float32).copy()
+    X.setflags(write=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        student = MLPStudent((8,), lr=0.01, max_epochs=20, random_state=0).fit(X, y)
+        assert student.score(X, y) > 0.8
+    assert not X.flags.writeable

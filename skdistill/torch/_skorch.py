@@ -163,9 +163,10 @@ def _sliceable(dataset):
         return None
     if rows is None:
         rows = np.arange(len(dataset.X))
+    # torch wants writable memory; a read-only X (a memmap from joblib's workers) is copied
     return (
-        torch.from_numpy(np.ascontiguousarray(dataset.X)),
-        torch.from_numpy(np.ascontiguousarray(dataset.y)),
+        torch.from_numpy(np.require(dataset.X, requirements=["C", "W"])),
+        torch.from_numpy(np.require(dataset.y, requirements=["C", "W"])),
         torch.from_numpy(rows.astype(np.int64)),
     )
 

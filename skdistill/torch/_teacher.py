@@ -311,7 +311,9 @@ def module_outputs(module, X, batch_size, device=None):
         module.eval()
         with torch.no_grad():
             for start in range(0, len(X), batch_size):
-                batch = torch.as_tensor(X[start : start + batch_size], device=device)
+                # torch wants writable memory: a read-only batch (joblib's memmaps) is copied
+                rows = np.require(X[start : start + batch_size], requirements=["W"])
+                batch = torch.as_tensor(rows, device=device)
                 out = module(batch)
                 if isinstance(out, (tuple, list)):  # (logits, extras...): the first output
                     out = out[0]
