@@ -42,7 +42,7 @@ MLP_HIDDEN = 128
 WIDE_HIDDEN = 512
 # The MLP student's budget: about this many row-updates per fit (epochs x rows), so a larger
 # transfer set buys coverage, not more training; at most MLP_MAX_EPOCHS epochs.
-MLP_UPDATES, MLP_MAX_EPOCHS, MLP_LR, MLP_BATCH = 4_000_000, 100, 3e-3, 256
+MLP_UPDATES, MLP_MAX_EPOCHS, MLP_LR, MLP_BATCH = 8_000_000, 100, 1e-3, 256
 PUBLISHED = {
     "letter.p1": {"teacher": 0.075, "labels": 0.092, "distilled": 0.075, "kept": 1.01},
     "letter.p2": {"teacher": 0.178, "labels": 0.228, "distilled": 0.179, "kept": 0.98},
@@ -334,7 +334,16 @@ def _reading(kept, per_problem, quick):
             for key, value in r.items()
             if isinstance(key, tuple) and key[0] in ("mlp", "wide")
         )
-        verdict = "meets" if min(shares.values()) >= 0.95 else "misses"
+        met = [problem for problem, value in shares.items() if value >= 0.95]
+        if len(met) == len(shares):
+            verdict = "meets the target of 0.95 on both"
+        elif not met:
+            verdict = "misses the target of 0.95 on both"
+        else:
+            missed = [problem for problem in shares if problem not in met]
+            verdict = (
+                f"meets the target of 0.95 on {', '.join(met)} and misses it on {', '.join(missed)}"
+            )
         last = list(PROBLEMS)[-1]
         wide_rmse = median(
             [r["wide", generator, n_rows] for r in per_problem[last] if ("wide", "labels") in r]
@@ -342,8 +351,7 @@ def _reading(kept, per_problem, quick):
         reading.append(
             f"Share kept by the {MLP_HIDDEN}-unit MLP student with {n_rows:,} {generator} rows: "
             + ", ".join(f"{problem} {value:+.2f}" for problem, value in shares.items())
-            + f"; this {verdict} the target of 0.95 on both (published 1.01 and 0.98 with 400k "
-            "rows)."
+            + f"; this {verdict} (published 1.01 and 0.98 with 400k rows)."
         )
     if kept and not quick:
         reading.append(
