@@ -242,12 +242,6 @@ test rows on which the tree predicts the net's label) are medians over {len(seed
 labels) / (teacher - labels), is computed per seed against the tree of the same depth on
 labels, then the median taken.
 
-The setting differs from the published one (8x8 digits with 1,347 training images instead of
-MNIST's 60,000 at 28x28; ordinary trees instead of soft trees trained by gradient descent), so
-what compares is the share of the gap closed, not the accuracies.
-
-Published reference:
-
 {published}
 
 Measured here:
