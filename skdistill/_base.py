@@ -97,8 +97,13 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     # ---------------------------------------------------------------- tags and routing
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        parts = [self.student] + [est for _, est in _teacher.named_teachers(self.teacher)]
-        part_tags = [get_tags(part) for part in parts]
+        try:
+            teachers = [est for _, est in _teacher.named_teachers(self.teacher)]
+        except ValueError:  # an empty or badly named list of teachers is reported by fit
+            teachers = []
+        # a bare fitted teacher (no BaseEstimator) or an invalid one (reported by fit) has no
+        # tags of its own: it counts with scikit-learn's defaults
+        part_tags = [_teacher.tags_of(part) for part in [self.student, *teachers]]
         tags.input_tags.sparse = all(t.input_tags.sparse for t in part_tags)
         tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in part_tags)
         tags.input_tags.categorical = all(t.input_tags.categorical for t in part_tags)
@@ -163,6 +168,23 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         return {name: {} for name in names}, {}, sample_weight, True
 
     # ---------------------------------------------------------------- teachers
+    # numeric parameters that scikit-learn's Interval(Real) lets a bool through for
+    _number_params = ("alpha",)
+
+    def _check_teachers(self):
+        """Refuse a teacher that is no model (None, a name, a class) before X is looked at,
+        and bools where a number is meant (``Interval(Real)`` accepts True as 1)."""
+        owner = type(self).__name__
+        for name, estimator in _teacher.named_teachers(self.teacher):
+            _teacher.check_teacher_kind(name, estimator, self._task, owner)
+        for name in self._number_params:
+            value = getattr(self, name)
+            if isinstance(value, (bool, np.bool_)):
+                raise ValueError(
+                    f"{name} must be a number, got the bool {value!r}. Pass a float, e.g. "
+                    f"{name}={float(value)}."
+                )
+
     def _fit_teachers(self, X, y_labelled_mask, y, sample_weight, teacher_params, by_hand):
         """Use fitted teachers as they are; clone and fit unfitted ones on the labelled rows."""
         owner = type(self).__name__
@@ -170,7 +192,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         for name, estimator in _teacher.named_teachers(self.teacher):
             _teacher.check_teacher_kind(name, estimator, self._task, owner)
             if _teacher.is_fitted(estimator):
-                _teacher.check_n_features(estimator, self.n_features_in_, name)
+                if hasattr(self, "n_features_in_"):  # not for texts
+                    _teacher.check_n_features(estimator, self.n_features_in_, name)
                 fitted.append((name, estimator))
                 continue
             if not y_labelled_mask.any():
@@ -355,8 +378,33 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         Other inputs become 2d arrays (sparse ones CSR or CSC) that rows can be taken from. NaN
         is allowed only where the teacher and the student both accept it (the input tags).
         """
+        if _is_raw_sequence(X):
+            # texts (or dicts) for teachers and students that are pipelines starting with a
+            # vectorizer: passed through as they are, like a text Pipeline, which has no
+            # n_features_in_ either
+            if reset:
+                self._check_parts_take_raw(X)
+                if self.transfer is not None:
+                    marker = "NaN" if self._task == "regression" else "unlabeled_label (e.g. -1)"
+                    raise ValueError(
+                        f"transfer={self.transfer!r} draws synthetic rows from columns of "
+                        "numbers and categories, but X is a 1-d sequence of texts (or other raw "
+                        "values), which has no columns to draw from. Use transfer=None; to have "
+                        f"the teacher label more texts, add them to X with y set to {marker}."
+                    )
+                if hasattr(self, "n_features_in_"):
+                    del self.n_features_in_
+            validate_data(self, X, skip_check_array=True, reset=reset)
+            return X
         allow_nan = self.__sklearn_tags__().input_tags.allow_nan
         if _is_dataframe(X):
+            n_rows, n_columns = X.shape
+            if n_rows == 0 or n_columns == 0:
+                missing = "rows" if n_rows == 0 else "columns"
+                raise ValueError(
+                    f"X is a DataFrame with 0 {missing} (shape {X.shape}); at least one row and "
+                    "one column are needed. Check how X was selected or filtered."
+                )
             validate_data(self, X, skip_check_array=True, reset=reset)
             return X
         return validate_data(
@@ -369,6 +417,29 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             ensure_min_samples=1,
         )
 
+    def _check_parts_take_raw(self, X):
+        """Refuse 1-d raw X when the teacher or the student is a model that needs 2-d X (not a
+        pipeline that starts with a vectorizer), before it prints the whole corpus."""
+        parts = [("student", self.student), *_teacher.named_teachers(self.teacher)]
+        for role, estimator in parts:
+            entry = _first_step(estimator)
+            if not hasattr(entry, "__sklearn_tags__"):
+                continue  # a bare model or a custom step: let it decide
+            tags = _teacher.tags_of(entry)
+            inputs = tags.input_tags
+            if tags.transformer_tags is not None or inputs.string or inputs.dict:
+                continue  # a vectorizer (or another transformer, which will say what it needs)
+            if inputs.one_d_array or not inputs.two_d_array:
+                continue
+            first = _safe_indexing(X, [0])[0]
+            raise ValueError(
+                f"X is a 1-d sequence of {_num_samples(X)} {type(first).__name__} values (the "
+                f"first: {str(first)[:40]!r}), but the {role} {type(estimator).__name__} needs "
+                "2-d X of numbers. For texts, make the teacher and the student pipelines that "
+                "start with a vectorizer, e.g. make_pipeline(TfidfVectorizer(), "
+                f"{type(entry).__name__}(...))."
+            )
+
     @staticmethod
     def _take(X, rows):
         return _safe_indexing(X, rows)
@@ -377,8 +448,44 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def _check_sample_weight(sample_weight, X):
         if sample_weight is None:
             return None
-        return _check_sample_weight(sample_weight, X, dtype=np.float64)
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        negative = np.flatnonzero(sample_weight < 0)
+        if negative.size:
+            raise ValueError(
+                f"sample_weight must be >= 0, got {sample_weight[negative[0]]!r} at row "
+                f"{negative[0]} ({negative.size} negative weights in all). Pass non-negative "
+                "weights; a weight of 0 leaves a row out."
+            )
+        return sample_weight
 
 
 def _is_dataframe(X):
     return hasattr(X, "columns") and hasattr(X, "dtypes") and not hasattr(X, "toarray")
+
+
+def _is_raw_sequence(X):
+    """Whether X is a 1-d sequence of raw values: texts (or bytes, or dicts) in a list, tuple,
+    1-d array or pandas Series, as a Pipeline starting with a vectorizer takes them."""
+    if sp.issparse(X) or _is_dataframe(X):
+        return False
+    shape = getattr(X, "shape", None)
+    if shape is not None:
+        if len(shape) != 1 or shape[0] == 0:
+            return False
+        first = X.iloc[0] if hasattr(X, "iloc") else X[0]
+    elif isinstance(X, (list, tuple)) and len(X) > 0:
+        first = X[0]
+    else:
+        return False
+    return isinstance(first, (str, bytes, dict))
+
+
+def _first_step(estimator):
+    """The estimator that first sees X: the first real step of a Pipeline, else itself."""
+    steps = getattr(estimator, "steps", None)
+    if not isinstance(steps, list):
+        return estimator
+    for _, step in steps:
+        if step is not None and step != "passthrough":
+            return _first_step(step)
+    return estimator

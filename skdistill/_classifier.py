@@ -218,6 +218,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     """
 
     _task = "classification"
+    _number_params = ("temperature", "alpha", "keep_mass")
 
     _parameter_constraints: dict = {
         "teacher": "no_validation",
@@ -296,6 +297,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self : DistilledClassifier
             The fitted distiller.
         """
+        self._check_teachers()
         X = self._validate_X(X, reset=True)
         n_samples = _num_samples(X)
         y, labelled = self._check_labels(y, n_samples)
@@ -356,6 +358,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         labelled = np.ones(n_samples, dtype=bool)
         if self.unlabeled_label is not None:
             labelled = ~_equals(y, self.unlabeled_label)
+            if labelled.all():
+                _check_marker_fits(y, self.unlabeled_label)
         if labelled.any():
             if y.dtype == object and not labelled.all():
                 # e.g. integer labels beside a string marker: the labels alone have one type
@@ -396,10 +400,17 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         known = np.isin(y[labelled], self.classes_)
         if not known.all():
             unknown = np.unique(y[labelled][~known])
+            markers = [v for v in unknown.tolist() if _looks_like_marker(v)]
+            hint = ""
+            if markers and self.unlabeled_label is None:
+                hint = (
+                    f" If {markers[0]!r} marks unlabeled rows, say so with "
+                    f"unlabeled_label={markers[0]!r}."
+                )
             raise ValueError(
                 f"y contains labels the teacher does not know: {unknown.tolist()[:10]}. The "
                 f"teacher's classes_ are {self.classes_.tolist()[:20]}. Encode y as the teacher "
-                "was trained, or pass an unfitted teacher to fit it on these labels."
+                f"was trained, or pass an unfitted teacher to fit it on these labels.{hint}"
             )
         encoded[labelled] = np.searchsorted(self.classes_, y[labelled])
         return encoded
@@ -553,3 +564,38 @@ def _equals(y, value):
     if y.dtype.kind in "US" and isinstance(value, str):
         return y == value
     return np.fromiter((item == value for item in y.tolist()), dtype=bool, count=len(y))
+
+
+def _looks_like_marker(value):
+    """Whether a label the teacher does not know is a common unlabeled marker (scikit-learn's
+    semi-supervised estimators use -1)."""
+    if isinstance(value, str):
+        return value.strip().lower() in {"-1", "unlabeled", "unlabelled", "?"}
+    return isinstance(value, Real) and not isinstance(value, bool) and value == -1
+
+
+def _check_marker_fits(y, marker):
+    """Raise when ``unlabeled_label`` could never occur in y: a marker of another type than the
+    labels (a str marker with numeric labels, a number with str labels, NaN or a fraction with
+    integer labels). A marker of the labels' type that does not occur means every row is
+    labelled, which is fine (a fold without unlabeled rows)."""
+    values = y.tolist() if y.dtype == object else None
+    numeric = y.dtype.kind in "biuf" or (
+        values is not None and all(isinstance(v, Real) for v in values)
+    )
+    text = y.dtype.kind in "US" or (values is not None and all(isinstance(v, str) for v in values))
+    if isinstance(marker, str):
+        fits = not numeric
+    elif isinstance(marker, Real):
+        fits = not text
+        if numeric and y.dtype.kind in "biu" and not float(marker).is_integer():
+            fits = False  # NaN or a fraction among integer labels
+    else:
+        fits = True
+    if not fits:
+        shown = y.dtype if y.dtype != object else "mixed object"
+        raise ValueError(
+            f"unlabeled_label={marker!r} can never occur in y, whose labels are {shown} "
+            f"(e.g. {y[0]!r}). Pass a marker of the labels' type (e.g. unlabeled_label=-1 for "
+            "integer labels), or unlabeled_label=None when every row is labelled."
+        )

@@ -171,6 +171,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         self : DistilledRegressor
             The fitted distiller.
         """
+        self._check_teachers()
         X = self._validate_X(X, reset=True)
         n_samples = _num_samples(X)
         y, labelled = self._check_targets(y, n_samples)

@@ -13,9 +13,10 @@ from collections import OrderedDict
 
 import numpy as np
 from joblib import hash as joblib_hash
-from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_predict
+from sklearn.utils import get_tags
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._sklearn_compat import (
@@ -86,11 +87,47 @@ def _clone_one(estimator):
     return estimator if is_fitted(estimator) else clone(estimator, safe=False)
 
 
+def tags_of(estimator):
+    """``get_tags(estimator)``, or scikit-learn's default tags for an object without tags.
+
+    A bare fitted model (``classes_`` and ``predict_proba``, no ``BaseEstimator``) is a valid
+    teacher; scikit-learn's ``get_tags``, ``is_classifier`` and ``is_regressor`` raise on it.
+    """
+    if hasattr(estimator, "__sklearn_tags__"):
+        try:
+            return get_tags(estimator)
+        except AttributeError:  # a __sklearn_tags__ that calls a missing super()
+            pass
+    return BaseEstimator().__sklearn_tags__()
+
+
+def _kind_of(estimator):
+    return tags_of(estimator).estimator_type
+
+
 def check_teacher_kind(name, estimator, task, owner):
     """Raise when a teacher cannot serve a ``task`` of 'classification' or 'regression'."""
     label = "teacher" if name == "teacher" else f"teacher {name!r}"
+    kind = "classifier" if task == "classification" else "regressor"
+    methods = "predict_proba or decision_function" if kind == "classifier" else "predict"
+    if estimator is None or isinstance(estimator, (str, bytes, numbers.Number, type)):
+        shown = (
+            f"the class {estimator.__name__}"
+            if isinstance(estimator, type)
+            else (f"{estimator!r} ({type(estimator).__name__})")
+        )
+        example = "RandomForestClassifier()" if kind == "classifier" else "RandomForestRegressor()"
+        hint = (
+            f" Pass an instance, e.g. {estimator.__name__}()."
+            if isinstance(estimator, type)
+            else f" Pass an estimator object, e.g. {example}, fitted or not."
+        )
+        raise TypeError(
+            f"{owner} needs a {kind} as {label}: an estimator with fit, or a fitted model with "
+            f"{'classes_ and ' if kind == 'classifier' else ''}{methods}; got {shown}.{hint}"
+        )
     if task == "classification":
-        if is_regressor(estimator):
+        if _kind_of(estimator) == "regressor":
             raise TypeError(
                 f"{owner} needs a classifier as teacher; {label} is the regressor "
                 f"{estimator!r}. Use DistilledRegressor to distil a regressor."
@@ -101,8 +138,14 @@ def check_teacher_kind(name, estimator, task, owner):
                 f"targets; {label} {estimator!r} has neither. Wrap it, e.g. in "
                 "sklearn.calibration.CalibratedClassifierCV, to give it probabilities."
             )
+        if not hasattr(estimator, "fit") and not hasattr(estimator, "classes_"):
+            raise TypeError(
+                f"{owner} needs the classes of a fitted model; {label} {estimator!r} has no "
+                "fit and no classes_. Give it a classes_ attribute (the label of each output "
+                "column, in order)."
+            )
     else:
-        if is_classifier(estimator):
+        if _kind_of(estimator) == "classifier":
             raise TypeError(
                 f"{owner} needs a regressor as teacher; {label} is the classifier "
                 f"{estimator!r}. Use DistilledClassifier to distil a classifier."

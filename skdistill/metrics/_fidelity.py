@@ -1,12 +1,23 @@
 """Fidelity of a student to its teacher: agreement, R-squared and divergence."""
 
 import numpy as np
-from sklearn.base import is_classifier, is_regressor
+from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline
 
 from .. import _targets, _teacher
 from .._soft import align_columns
+
+
+def _check_scorer_call(estimator, name):
+    """Raise when a scorer of this module is called as a metric, ``name(y_true, y_pred)``, as
+    ``make_scorer(name)`` does."""
+    if not hasattr(estimator, "predict"):
+        raise TypeError(
+            f"{name} is already a scorer, called as {name}(estimator, X): its first argument "
+            f"must be a fitted estimator, got {type(estimator).__name__}. Pass "
+            f"scoring={name} itself, not make_scorer({name})."
+        )
 
 
 def _student_and_teachers(estimator, X, teacher):
@@ -33,7 +44,7 @@ def _student_and_teachers(estimator, X, teacher):
 def _teacher_labels(named, weights, X, task):
     if task == "regression":
         return _targets.mean_predictions(named, weights, _targets.TeacherOutputs(X))
-    if len(named) == 1 and not _teacher._is_skorch(named[0][1]):
+    if len(named) == 1 and hasattr(named[0][1], "predict") and not _teacher._is_skorch(named[0][1]):
         # a skorch net predicts indices, not labels; it is read through its outputs below
         return np.asarray(named[0][1].predict(X))
     classes = _targets.teacher_classes(named)
@@ -92,8 +103,12 @@ def fidelity_score(estimator, X, y=None, *, teacher=None, sample_weight=None):
     >>> bool(0.9 < search.fit(X, y).best_score_ <= 1.0)
     True
     """
+    _check_scorer_call(estimator, "fidelity_score")
     student, named, weights, X_teacher = _student_and_teachers(estimator, X, teacher)
-    task = "regression" if is_regressor(student) or is_regressor(named[0][1]) else "classification"
+    regression = any(
+        _teacher.tags_of(est).estimator_type == "regressor" for est in [student, named[0][1]]
+    )
+    task = "regression" if regression else "classification"
     reference = _teacher_labels(named, weights, X_teacher, task)
     predicted = student.predict(X)
     if task == "regression":
@@ -219,6 +234,7 @@ def neg_teacher_divergence(
     >>> bool((scores <= 0).all())
     True
     """
+    _check_scorer_call(estimator, "neg_teacher_divergence")
     return -teacher_divergence(
         estimator,
         X,
