@@ -303,7 +303,11 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         self.n_transfer_ = n_transfer
         if n_transfer == 0:
             return None
-        X_transfer = generator.fit(X).sample(n_transfer)
+        try:
+            generator.fit(X)
+        except (TypeError, ValueError) as error:
+            raise _in_distiller_terms(error, self.transfer, generator) from error
+        X_transfer = generator.sample(n_transfer)
         if _num_samples(X_transfer) != n_transfer:
             raise ValueError(
                 f"the transfer generator {generator!r} returned {_num_samples(X_transfer)} rows "
@@ -489,3 +493,22 @@ def _first_step(estimator):
         if step is not None and step != "passthrough":
             return _first_step(step)
     return estimator
+
+
+def _in_distiller_terms(error, transfer, generator):
+    """The generator's error, saying how a distiller user sets the generator parameter it names:
+    with ``transfer='mixup'`` there is no ``categorical_features`` to pass, only
+    ``transfer=Mixup(categorical_features=...)``."""
+    message = str(error)
+    if not isinstance(transfer, str):
+        return error
+    name = type(generator).__name__
+    params = [p for p in generator.get_params() if p in message]
+    example = f"{name}({params[0]}=...)" if params else f"{name}(...)"
+    message += (
+        f" (transfer={transfer!r} is skdistill.transfer.{name}() with its defaults; to set "
+        f"its parameters pass the generator itself, e.g. transfer={example}"
+    )
+    if "GaussianNoise" in message and name != "GaussianNoise":
+        message += ", or transfer='noise' for GaussianNoise"
+    return type(error)(message + ".)")

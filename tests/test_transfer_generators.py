@@ -241,7 +241,8 @@ def test_dataframe_round_trip(Generator, frame):
     assert X_new.shape == (500, 4)
     assert X_new["colour"].dtype == frame["colour"].dtype  # same categories, same order
     assert X_new["city"].dtype == frame["city"].dtype
-    assert X_new["count"].dtype == np.float64  # int columns come back as float
+    assert X_new["count"].dtype == frame["count"].dtype  # int columns stay int, rounded
+    assert X_new["count"].between(frame["count"].min() - 3, frame["count"].max() + 3).all()
     assert set(X_new["colour"]) <= set(frame["colour"])
     assert set(X_new["city"]) == set(frame["city"])
     empty = generator.sample(0)
@@ -378,12 +379,15 @@ def test_unknown_column_name(frame):
 
 
 @pytest.mark.parametrize("Generator", GENERATORS)
-def test_text_column_must_be_marked_categorical(Generator, frame):
-    with pytest.raises(ValueError, match=r"Column 'city'.*not numeric.*categorical_features"):
-        Generator().fit(frame)
-    X = np.array([[1.0, "a"], [2.0, "b"]], dtype=object)
-    with pytest.raises(ValueError, match=r"Column 1 \(by position\).*categorical_features"):
-        Generator().fit(X)
+def test_text_columns_are_categorical_by_default(Generator, frame):
+    # an object column needs no categorical_features: its values are copied from real rows
+    generator = Generator(random_state=0).fit(frame)
+    assert generator.categorical_features_.tolist() == [False, False, True, True]
+    assert set(generator.sample(200)["city"]) <= set(frame["city"])
+    X = np.array([[1.0, "a"], [2.0, "b"], [3.0, "a"]], dtype=object)
+    generator = Generator(random_state=0).fit(X)
+    assert generator.categorical_features_.tolist() == [False, True]
+    assert set(generator.sample(50)[:, 1]) <= {"a", "b"}
 
 
 @pytest.mark.parametrize("Generator", GENERATORS)

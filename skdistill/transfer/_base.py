@@ -31,15 +31,36 @@ def _column_label(columns, j):
     return repr(columns[j]) if columns is not None else f"{j} (by position)"
 
 
-def _resolve_categorical(categorical_features, n_features, columns=None, dtypes=None):
-    """Boolean mask of the categorical columns: those named by ``categorical_features`` and,
-    in a DataFrame, every column with a 'category' dtype."""
+def _resolve_categorical(categorical_features, n_features, columns=None, dtypes=None, X=None):
+    """Boolean mask of the categorical columns: those named by ``categorical_features`` and
+    every column that is not numeric: in a DataFrame, 'category', object, string and bool
+    dtypes; in an array, bool arrays and the columns of an object array that are not numbers."""
     mask = _parse_categorical(categorical_features, n_features, columns)
     if dtypes is not None:
-        import pandas as pd
-
-        mask |= np.array([isinstance(dtype, pd.CategoricalDtype) for dtype in dtypes], dtype=bool)
+        mask |= np.array([_is_categorical_dtype(dtype) for dtype in dtypes], dtype=bool)
+    elif X is not None and X.dtype.kind == "b":
+        mask[:] = True
+    elif X is not None and X.dtype.kind in "OUS":
+        mask |= np.array([not _is_numeric(X[:, j]) for j in range(n_features)], dtype=bool)
     return mask
+
+
+def _is_categorical_dtype(dtype):
+    import pandas as pd
+
+    return (
+        isinstance(dtype, pd.CategoricalDtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or not pd.api.types.is_numeric_dtype(dtype)
+    )
+
+
+def _is_numeric(values):
+    try:
+        np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _parse_categorical(categorical_features, n_features, columns):
@@ -159,7 +180,7 @@ class _BaseGenerator(BaseEstimator):
             n_rows = X.shape[0]
         if n_rows < self._min_rows:
             raise ValueError(f"{name} needs at least {self._min_rows} rows in X, got {n_rows}.")
-        mask = _resolve_categorical(self.categorical_features, X.shape[1], columns, dtypes)
+        mask = _resolve_categorical(self.categorical_features, X.shape[1], columns, dtypes, X)
         self.categorical_features_ = mask
         if columns is not None:
             self._read_dataframe(X, mask, columns, dtypes)
@@ -204,7 +225,9 @@ class _BaseGenerator(BaseEstimator):
             codes.append(column_codes)
             categories.append(column_categories)
         self._store(X.shape[0], numeric, codes, categories)
-        dtype = np.float64 if X.dtype.kind in "biuf" else object
+        dtype = {"b": bool, "i": np.float64, "u": np.float64, "f": np.float64}.get(
+            X.dtype.kind, object
+        )
         self._output = ("array", None, dtype, None)
 
     def _store(self, n_rows, numeric, codes, categories):
@@ -285,8 +308,8 @@ class _BaseGenerator(BaseEstimator):
         -------
         X_new : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
             A DataFrame with the columns and categorical dtypes of the X seen in ``fit`` when
-            that was a DataFrame (numeric columns become float64), else an ndarray (float64, or
-            object when X held strings).
+            that was a DataFrame (each column in its dtype, integer columns rounded), else an
+            ndarray (float64, bool for a bool X, or object when X held strings).
         """
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
@@ -331,7 +354,7 @@ class _BaseGenerator(BaseEstimator):
         categorical_columns = iter(zip(codes.T, decoders))
         for j in range(mask.size):
             if not mask[j]:
-                data[j] = next(numeric_columns)
+                data[j] = _as_numeric_dtype(next(numeric_columns), dtypes[j])
                 continue
             column_codes, (way, dtype, uniques) = next(categorical_columns)
             if way == "category":
@@ -341,3 +364,16 @@ class _BaseGenerator(BaseEstimator):
         out = pd.DataFrame(data)
         out.columns = columns
         return out
+
+
+def _as_numeric_dtype(values, dtype):
+    """Drawn float64 values of a numeric column in the column's own dtype: integer columns are
+    rounded, and clipped to their dtype's range (float32, nullable Int64 and so on kept)."""
+    import pandas as pd
+
+    if pd.api.types.is_integer_dtype(dtype):
+        info = np.iinfo(np.dtype(getattr(dtype, "numpy_dtype", dtype)))
+        values = np.clip(np.rint(values), info.min, info.max)
+    if isinstance(dtype, np.dtype):
+        return values.astype(dtype)
+    return pd.array(values, dtype=dtype)  # a pandas extension dtype: NaN becomes <NA>

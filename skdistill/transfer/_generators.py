@@ -31,8 +31,9 @@ class Munge(_BaseGenerator):
         neighbour divided by ``s``. Larger ``s`` keeps new values nearer the neighbour's.
     categorical_features : array-like of bool, int or str, default=None
         The categorical columns: a boolean mask of length ``n_features``, integer indices or,
-        for a DataFrame, column names. Columns of a DataFrame with a pandas 'category' dtype are
-        always categorical; None: those alone. Categorical values are copied, never mixed.
+        for a DataFrame, column names. Columns that are not numbers are always categorical: a
+        DataFrame's 'category', object, string and bool columns, an object array's columns of
+        text; None: those alone. Categorical values are copied, never mixed.
     random_state : int, RandomState instance or None, default=None
         Seed of the draws. ``fit`` starts one stream from it that every ``sample`` call
         continues: two generators fitted with the same int give the same sequence of samples,
@@ -71,9 +72,9 @@ class Munge(_BaseGenerator):
     numeric and categorical columns). :class:`GaussianNoise` is the simplest and the only one
     that takes missing values.
 
-    Numeric columns of a DataFrame come back as float64, integer ones included. X needs complete
-    rows: impute missing values first. Missing values in categorical columns count as one more
-    category.
+    Each column of a DataFrame comes back in its own dtype (integer ones rounded). X needs
+    complete rows: impute missing values first. Missing values in categorical columns count as
+    one more category.
 
     References
     ----------
@@ -163,8 +164,9 @@ class Mixup(_BaseGenerator):
         clusters.
     categorical_features : array-like of bool, int or str, default=None
         The categorical columns: a boolean mask of length ``n_features``, integer indices or,
-        for a DataFrame, column names. Columns of a DataFrame with a pandas 'category' dtype are
-        always categorical; None: those alone. Categorical values are copied, never mixed.
+        for a DataFrame, column names. Columns that are not numbers are always categorical: a
+        DataFrame's 'category', object, string and bool columns, an object array's columns of
+        text; None: those alone. Categorical values are copied, never mixed.
     random_state : int, RandomState instance or None, default=None
         Seed of the draws. ``fit`` starts one stream from it that every ``sample`` call
         continues: two generators fitted with the same int give the same sequence of samples,
@@ -200,9 +202,9 @@ class Mixup(_BaseGenerator):
     Nearest neighbours use Euclidean distance on numeric features standardised by their std; a
     differing categorical attribute adds 1 to the squared distance. The rows ``x_i`` cycle
     through the training rows in a random order, so ``n_samples = k * n_rows`` starts from every
-    row ``k`` times. Numeric columns of a DataFrame come back as float64. X needs complete rows:
-    impute missing values first. Missing values in categorical columns count as one more
-    category.
+    row ``k`` times. Each column of a DataFrame comes back in its own dtype (integer ones
+    rounded). X needs complete rows: impute missing values first. Missing values in categorical
+    columns count as one more category.
 
     References
     ----------
@@ -300,8 +302,9 @@ class GaussianNoise(_BaseGenerator):
         Noise std as a fraction of each feature's std, >= 0. 0 returns copies of training rows.
     categorical_features : array-like of bool, int or str, default=None
         The categorical columns: a boolean mask of length ``n_features``, integer indices or,
-        for a DataFrame, column names. Columns of a DataFrame with a pandas 'category' dtype are
-        always categorical; None: those alone. Categorical values are copied, never mixed.
+        for a DataFrame, column names. Columns that are not numbers are always categorical: a
+        DataFrame's 'category', object, string and bool columns, an object array's columns of
+        text; None: those alone. Categorical values are copied, never mixed.
     random_state : int, RandomState instance or None, default=None
         Seed of the draws. ``fit`` starts one stream from it that every ``sample`` call
         continues: two generators fitted with the same int give the same sequence of samples,
@@ -336,7 +339,8 @@ class GaussianNoise(_BaseGenerator):
     :class:`Munge` follow the data more closely.
 
     The rows cycle through the training rows in a random order, so ``n_samples = k * n_rows``
-    takes every row ``k`` times. Numeric columns of a DataFrame come back as float64.
+    takes every row ``k`` times. Each column of a DataFrame comes back in its own dtype (integer
+    ones rounded).
 
     References
     ----------
