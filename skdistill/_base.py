@@ -24,6 +24,7 @@ from ._sklearn_compat import (
     process_routing,
     validate_data,
 )
+from ._verbose import say
 
 
 class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
@@ -47,6 +48,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         "n_jobs": [Integral, None],
         "memory": [None, "boolean", str, HasMethods(["cache"])],
         "random_state": ["random_state"],
+        "verbose": ["verbose"],
     }
 
     # ---------------------------------------------------------------- clone and parameters
@@ -192,6 +194,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         for name, estimator in _teacher.named_teachers(self.teacher):
             _teacher.check_teacher_kind(name, estimator, self._task, owner)
             if _teacher.is_fitted(estimator):
+                say(f"using the fitted {_label(name)} {type(estimator).__name__} as it is")
                 if hasattr(self, "n_features_in_"):  # not for texts
                     _teacher.check_n_features(estimator, self.n_features_in_, name)
                 fitted.append((name, estimator))
@@ -202,6 +205,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                     "on. Pass a fitted teacher, or labelled rows."
                 )
             rows = np.flatnonzero(y_labelled_mask)
+            say(f"fitting the {_label(name)} {type(estimator).__name__} on {len(rows)} rows")
             X_fit = X if len(rows) == len(y_labelled_mask) else self._take(X, rows)
             y_fit = y[rows]
             if y_fit.dtype == object and len(rows) < len(y):
@@ -255,6 +259,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             if by_hand and sample_weight is not None:
                 if has_fit_parameter(templates[name], "sample_weight"):
                     params["sample_weight"] = sample_weight[rows]
+            say(f"out-of-fold outputs of the {_label(name)}: cv={self.cv!r}, {len(rows)} rows")
             y_labelled = y[rows]
             if y_labelled.dtype == object:
                 y_labelled = np.asarray(y_labelled.tolist())  # labels beside a marker
@@ -303,6 +308,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         self.n_transfer_ = n_transfer
         if n_transfer == 0:
             return None
+        say(f"drawing {n_transfer} transfer rows with {type(generator).__name__}")
         try:
             generator.fit(X)
         except (TypeError, ValueError) as error:
@@ -316,6 +322,14 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         return X_transfer
 
     def _teacher_outputs(self, X, X_transfer, replaced):
+        n_transfer = 0 if X_transfer is None else _num_samples(X_transfer)
+        batches = (
+            "" if self.teacher_batch_size is None else f", {self.teacher_batch_size} at a time"
+        )
+        say(
+            f"asking the teacher for outputs on {_num_samples(X)} rows and {n_transfer} transfer "
+            f"rows{batches} (outputs cached earlier are reused)"
+        )
         return _targets.TeacherOutputs(
             X,
             self.memory,
@@ -461,6 +475,10 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 "weights; a weight of 0 leaves a row out."
             )
         return sample_weight
+
+
+def _label(name):
+    return "teacher" if name == "teacher" else f"teacher {name!r}"
 
 
 def _is_dataframe(X):

@@ -20,6 +20,7 @@ from ._sklearn_compat import (
     check_is_fitted,
 )
 from ._soft import align_columns, blend_with_labels
+from ._verbose import logged_fit, say
 
 
 def _student_can(method):
@@ -131,6 +132,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         Seeds the transfer set (unless its generator has its own ``random_state``) and the
         training of a skorch student (without touching torch's global generator). Pass an int
         for reproducible fits.
+    verbose : int, default=0
+        Print what ``fit`` does, one line per step with the time elapsed, prefixed by the
+        distiller's name: fitting or taking the teacher, drawing the transfer set, labelling each
+        batch of rows, fitting the student. 0 prints nothing. The teacher's and the student's own
+        output is left to their own ``verbose`` parameters.
 
     Attributes
     ----------
@@ -254,6 +260,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         n_jobs=None,
         memory=None,
         random_state=None,
+        verbose=0,
     ):
         self.teacher = teacher
         self.student = student
@@ -272,8 +279,10 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self.n_jobs = n_jobs
         self.memory = memory
         self.random_state = random_state
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @logged_fit
     def fit(self, X, y=None, sample_weight=None, **fit_params):
         """Fit (or take) the teacher, compute soft targets and fit the student on them.
 
@@ -420,9 +429,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         way = self.student_method_
         if way == "regression" and self.regression_target == "logits":
             logits = _targets.mean_logits(named, weights, outputs, self.classes_)
+            self._say_fitting_student(student, X)
             self.student_ = _students.fit_regression(student, X, logits, sample_weight, fit_params)
             return
         soft = _targets.mean_soft_targets(named, weights, outputs, self.temperature, self.classes_)
+        self._say_fitting_student(student, X)
         if way == "native":
             logits = _targets.teacher_logits_for_native(named, weights, outputs, self.classes_)
             self.student_ = _students.fit_native(
@@ -451,6 +462,12 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             )
         else:
             self.student_ = _students.fit_regression(student, X, targets, sample_weight, fit_params)
+
+    def _say_fitting_student(self, student, X):
+        say(
+            f"fitting the student {type(student).__name__} on {_num_samples(X)} rows "
+            f"(student_method={self.student_method_!r})"
+        )
 
     # ------------------------------------------------------------------ prediction
     def _check_X(self, X):

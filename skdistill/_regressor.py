@@ -15,6 +15,7 @@ from ._sklearn_compat import (
     _num_samples,
     check_is_fitted,
 )
+from ._verbose import logged_fit, say
 
 
 class DistilledRegressor(RegressorMixin, _BaseDistiller):
@@ -71,6 +72,11 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
     random_state : int, RandomState instance or None, default=None
         Seeds the transfer set (unless its generator has its own ``random_state``) and the
         training of a skorch student. Pass an int for reproducible fits.
+    verbose : int, default=0
+        Print what ``fit`` does, one line per step with the time elapsed, prefixed by the
+        distiller's name: fitting or taking the teacher, drawing the transfer set, labelling each
+        batch of rows, fitting the student. 0 prints nothing. The teacher's and the student's own
+        output is left to their own ``verbose`` parameters.
 
     Attributes
     ----------
@@ -136,6 +142,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         n_jobs=None,
         memory=None,
         random_state=None,
+        verbose=0,
     ):
         self.teacher = teacher
         self.student = student
@@ -148,8 +155,10 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         self.n_jobs = n_jobs
         self.memory = memory
         self.random_state = random_state
+        self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @logged_fit
     def fit(self, X, y=None, sample_weight=None, **fit_params):
         """Fit (or take) the teacher and fit the student on the blended targets.
 
@@ -195,6 +204,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         labelled = ~np.isnan(y_student) if y_student.ndim == 1 else ~np.isnan(y_student).any(1)
         teacher_pred = _targets.mean_predictions(named, weights, outputs)
         target = self._blend(teacher_pred, y_student, labelled)
+        say(f"fitting the student {type(self.student).__name__} on {_num_samples(X_student)} rows")
         self.student_ = _students.fit_regressor(
             clone(self.student), X_student, target, student_weight, student_params, student_seed
         )

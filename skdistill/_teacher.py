@@ -26,6 +26,7 @@ from ._sklearn_compat import (
     check_memory,
     has_fit_parameter,
 )
+from ._verbose import say
 
 _CACHE_ENTRIES_PER_TEACHER = 16
 # Outputs held per teacher: enough for the folds of a grid search on a few million rows, bounded
@@ -240,7 +241,8 @@ def _call_teacher(teacher, X, method, batch_size=None, n_jobs=None):
         for i in starts
     )
     out = None
-    for start, part in zip(starts, parts):
+    for k, (start, part) in enumerate(zip(starts, parts)):
+        say(f"labelled batch {k + 1} of {len(starts)} ({len(part)} rows) with {method}")
         if out is None:
             out = np.empty((n_rows, *part.shape[1:]), dtype=part.dtype)
         out[start : start + len(part)] = part
