@@ -470,7 +470,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         negative = np.flatnonzero(sample_weight < 0)
         if negative.size:
             raise ValueError(
-                f"sample_weight must be >= 0, got {sample_weight[negative[0]]!r} at row "
+                f"sample_weight must be >= 0, got {float(sample_weight[negative[0]])!r} at row "
                 f"{negative[0]} ({negative.size} negative weights in all). Pass non-negative "
                 "weights; a weight of 0 leaves a row out."
             )
