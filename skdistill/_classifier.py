@@ -54,8 +54,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         A fitted teacher is used as it is: never refit or changed, also after ``clone`` and inside
         ``GridSearchCV``, ``cross_val_score`` and ``Pipeline``. An unfitted teacher is cloned and
         fitted on the labelled training rows. It needs ``classes_`` and ``decision_function`` or
-        ``predict_proba``. With several teachers the soft target is the weighted mean of their
-        tempered distributions.
+        ``predict_proba`` (a bare fitted model with these and no ``fit`` serves too). With
+        several teachers the soft target is the weighted mean of their tempered distributions.
     student : estimator
         The model to train: a classifier that accepts ``sample_weight`` (trees, forests, boosting,
         logistic regression, ...), a regressor, or a model with a ``fit_distilled`` method.
@@ -96,14 +96,19 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         which is how extra rows for the teacher to label (a transfer set) travel through a
         Pipeline with the labelled rows. None: every row is labelled. (scikit-learn's
         semi-supervised estimators use -1; it is opt-in here because -1 is a real label in
-        many data sets.)
+        many data sets.) A marker that does not occur in y means every row is labelled (a
+        fold may have no unlabeled rows); a marker y could never hold (a str with numeric
+        labels, a number with str labels, NaN or a fraction with integer labels) is an error.
     transfer : None, {'munge', 'mixup', 'noise'} or generator, default=None
         A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
         cross-validation, from each fold's training rows only), labelled by the teacher and
         learnt from its targets alone, like unlabeled rows. A string takes the generator of
         :mod:`skdistill.transfer` with its defaults; an object with ``fit(X)`` and
         ``sample(n_samples)`` is cloned and used. Try ``'mixup'`` first on numeric tables.
-        None: the student sees the training rows only.
+        A DataFrame's columns that are not numbers (object, string, bool, category) take values
+        copied from real rows, and every column keeps its dtype; to set a generator's
+        parameters, pass it, e.g. ``transfer=Mixup(categorical_features=[...])``. None: the
+        student sees the training rows only. Not for texts.
     n_transfer : int or float, default=10.0
         Size of the transfer set: an int is a number of rows, a float a multiple of the rows of
         X. Unused without ``transfer``.
@@ -288,9 +293,10 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or sequence of texts
             Training rows, passed as they are to the teacher and the student (a DataFrame stays
-            a DataFrame).
+            a DataFrame). A list, 1-d array or Series of texts goes to a teacher and a student
+            that are pipelines starting with a vectorizer (no ``n_features_in_`` is set then).
         y : array-like of shape (n_samples,), default=None
             Labels; rows equal to ``unlabeled_label`` are unlabeled. May be None only with
             ``alpha=1`` and fitted teachers.

@@ -31,7 +31,8 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
     teacher : estimator, or list of estimators or of (name, estimator) pairs
         A fitted teacher is used as it is: never refit or changed, also after ``clone`` and inside
         ``GridSearchCV``, ``cross_val_score`` and ``Pipeline``. An unfitted teacher is cloned and
-        fitted on the labelled rows. With several teachers their predictions are averaged.
+        fitted on the labelled rows. A bare fitted model with ``predict`` (no ``fit``) also
+        serves. With several teachers their predictions are averaged.
     student : regressor
         The model to train; it is cloned before fitting. Multi-output targets need a student that
         supports them (or ``sklearn.multioutput.MultiOutputRegressor``).
@@ -46,7 +47,10 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         learnt from its predictions alone, like unlabeled rows. A string takes the generator of
         :mod:`skdistill.transfer` with its defaults; an object with ``fit(X)`` and
         ``sample(n_samples)`` is cloned and used. Try ``'mixup'`` first on numeric tables.
-        None: the student sees the training rows only.
+        A DataFrame's columns that are not numbers (object, string, bool, category) take values
+        copied from real rows, and every column keeps its dtype; to set a generator's
+        parameters, pass it, e.g. ``transfer=Mixup(categorical_features=[...])``. None: the
+        student sees the training rows only. Not for texts.
     n_transfer : int or float, default=10.0
         Size of the transfer set: an int is a number of rows, a float a multiple of the rows of
         X. Unused without ``transfer``.
@@ -164,8 +168,9 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Training rows, passed as they are to the teacher and the student.
+        X : array-like of shape (n_samples, n_features), or sequence of texts
+            Training rows, passed as they are to the teacher and the student. A list, 1-d array
+            or Series of texts goes to pipelines that start with a vectorizer.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
             Targets; NaN marks an unlabeled row (a row with any NaN output is unlabeled). May be
             None only with ``alpha=1`` and fitted teachers.
