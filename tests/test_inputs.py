@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_diabetes, load_iris
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression, Ridge
@@ -65,6 +66,16 @@ def test_texts_go_to_pipeline_teacher_and_student(reviews, kind):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert distiller.score(X, y) > 0.9
     assert fidelity_score(distiller, X) > 0.9
+
+
+def test_texts_for_a_regressor(reviews):
+    docs, y = reviews
+    score = np.where(y == "pos", 1.0, -1.0)
+    teacher = make_pipeline(TfidfVectorizer(), Ridge()).fit(docs, score)
+    student = make_pipeline(TfidfVectorizer(), DecisionTreeRegressor(max_depth=3, random_state=0))
+    distiller = DistilledRegressor(teacher, student, alpha=1.0).fit(pd.Series(docs), score)
+    assert distiller.predict(docs).shape == (80,)
+    assert fidelity_score(distiller, docs) > 0.5
 
 
 def test_texts_with_an_unfitted_teacher_and_cross_validation(reviews):
@@ -187,6 +198,7 @@ def test_bare_fitted_classifier_is_a_teacher(iris, method):
     X, y, teacher = iris
     bare = _BareClassifier(teacher, method)
     distiller = DistilledClassifier(bare, _tree(), alpha=1.0).fit(X, y)
+    assert clone(distiller).teacher is bare  # fitted: kept, not cloned
     reference = DistilledClassifier(teacher, _tree(), alpha=1.0).fit(X, y)
     np.testing.assert_allclose(distiller.predict_proba(X), reference.predict_proba(X))
     assert fidelity_score(distiller, X) == fidelity_score(reference, X)
