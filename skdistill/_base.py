@@ -312,6 +312,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         try:
             generator.fit(X)
         except (TypeError, ValueError) as error:
+            if not isinstance(self.transfer, str):
+                raise  # the user built the generator and knows its parameters
             raise _in_distiller_terms(error, self.transfer, generator) from error
         X_transfer = generator.sample(n_transfer)
         if _num_samples(X_transfer) != n_transfer:
@@ -449,7 +451,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 continue  # a vectorizer (or another transformer, which will say what it needs)
             if inputs.one_d_array or not inputs.two_d_array:
                 continue
-            first = _safe_indexing(X, [0])[0]
+            first = _first_value(X)
             raise ValueError(
                 f"X is a 1-d sequence of {_num_samples(X)} {type(first).__name__} values (the "
                 f"first: {str(first)[:40]!r}), but the {role} {type(estimator).__name__} needs "
@@ -494,12 +496,14 @@ def _is_raw_sequence(X):
     if shape is not None:
         if len(shape) != 1 or shape[0] == 0:
             return False
-        first = X.iloc[0] if hasattr(X, "iloc") else X[0]
-    elif isinstance(X, (list, tuple)) and len(X) > 0:
-        first = X[0]
-    else:
+    elif not isinstance(X, (list, tuple)) or len(X) == 0:
         return False
-    return isinstance(first, (str, bytes, dict))
+    return isinstance(_first_value(X), (str, bytes, dict))
+
+
+def _first_value(X):
+    """The first item of a non-empty list, tuple, 1-d array or Series (by position)."""
+    return X.iloc[0] if hasattr(X, "iloc") else X[0]
 
 
 def _first_step(estimator):
@@ -518,8 +522,6 @@ def _in_distiller_terms(error, transfer, generator):
     with ``transfer='mixup'`` there is no ``categorical_features`` to pass, only
     ``transfer=Mixup(categorical_features=...)``."""
     message = str(error)
-    if not isinstance(transfer, str):
-        return error
     name = type(generator).__name__
     params = [p for p in generator.get_params() if p in message]
     example = f"{name}({params[0]}=...)" if params else f"{name}(...)"
