@@ -8,7 +8,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
 
-from . import _targets, _teacher
+from . import _inputs, _targets, _teacher
 from ._sklearn_compat import (
     HasMethods,
     Interval,
@@ -314,7 +314,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         except (TypeError, ValueError) as error:
             if not isinstance(self.transfer, str):
                 raise  # the user built the generator and knows its parameters
-            raise _in_distiller_terms(error, self.transfer, generator) from error
+            raise _inputs.in_distiller_terms(error, self.transfer, generator) from error
         X_transfer = generator.sample(n_transfer)
         if _num_samples(X_transfer) != n_transfer:
             raise ValueError(
@@ -398,12 +398,14 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         Other inputs become 2d arrays (sparse ones CSR or CSC) that rows can be taken from. NaN
         is allowed only where the teacher and the student both accept it (the input tags).
         """
-        if _is_raw_sequence(X):
+        if _inputs.is_raw_sequence(X):
             # texts (or dicts) for teachers and students that are pipelines starting with a
             # vectorizer: passed through as they are, like a text Pipeline, which has no
             # n_features_in_ either
             if reset:
-                self._check_parts_take_raw(X)
+                _inputs.check_parts_take_raw(
+                    [("student", self.student), *_teacher.named_teachers(self.teacher)], X
+                )
                 if self.transfer is not None:
                     marker = "NaN" if self._task == "regression" else "unlabeled_label (e.g. -1)"
                     raise ValueError(
@@ -437,29 +439,6 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             ensure_min_samples=1,
         )
 
-    def _check_parts_take_raw(self, X):
-        """Refuse 1-d raw X when the teacher or the student is a model that needs 2-d X (not a
-        pipeline that starts with a vectorizer), before it prints the whole corpus."""
-        parts = [("student", self.student), *_teacher.named_teachers(self.teacher)]
-        for role, estimator in parts:
-            entry = _first_step(estimator)
-            if not hasattr(entry, "__sklearn_tags__"):
-                continue  # a bare model or a custom step: let it decide
-            tags = _teacher.tags_of(entry)
-            inputs = tags.input_tags
-            if tags.transformer_tags is not None or inputs.string or inputs.dict:
-                continue  # a vectorizer (or another transformer, which will say what it needs)
-            if inputs.one_d_array or not inputs.two_d_array:
-                continue
-            first = _first_value(X)
-            raise ValueError(
-                f"X is a 1-d sequence of {_num_samples(X)} {type(first).__name__} values (the "
-                f"first: {str(first)[:40]!r}), but the {role} {type(estimator).__name__} needs "
-                "2-d X of numbers. For texts, make the teacher and the student pipelines that "
-                "start with a vectorizer, e.g. make_pipeline(TfidfVectorizer(), "
-                f"{type(entry).__name__}(...))."
-            )
-
     @staticmethod
     def _take(X, rows):
         return _safe_indexing(X, rows)
@@ -485,50 +464,3 @@ def _label(name):
 
 def _is_dataframe(X):
     return hasattr(X, "columns") and hasattr(X, "dtypes") and not hasattr(X, "toarray")
-
-
-def _is_raw_sequence(X):
-    """Whether X is a 1-d sequence of raw values: texts (or bytes, or dicts) in a list, tuple,
-    1-d array or pandas Series, as a Pipeline starting with a vectorizer takes them."""
-    if sp.issparse(X) or _is_dataframe(X):
-        return False
-    shape = getattr(X, "shape", None)
-    if shape is not None:
-        if len(shape) != 1 or shape[0] == 0:
-            return False
-    elif not isinstance(X, (list, tuple)) or len(X) == 0:
-        return False
-    return isinstance(_first_value(X), (str, bytes, dict))
-
-
-def _first_value(X):
-    """The first item of a non-empty list, tuple, 1-d array or Series (by position)."""
-    return X.iloc[0] if hasattr(X, "iloc") else X[0]
-
-
-def _first_step(estimator):
-    """The estimator that first sees X: the first real step of a Pipeline, else itself."""
-    steps = getattr(estimator, "steps", None)
-    if not isinstance(steps, list):
-        return estimator
-    for _, step in steps:
-        if step is not None and step != "passthrough":
-            return _first_step(step)
-    return estimator
-
-
-def _in_distiller_terms(error, transfer, generator):
-    """The generator's error, saying how a distiller user sets the generator parameter it names:
-    with ``transfer='mixup'`` there is no ``categorical_features`` to pass, only
-    ``transfer=Mixup(categorical_features=...)``."""
-    message = str(error)
-    name = type(generator).__name__
-    params = [p for p in generator.get_params() if p in message]
-    example = f"{name}({params[0]}=...)" if params else f"{name}(...)"
-    message += (
-        f" (transfer={transfer!r} is skdistill.transfer.{name}() with its defaults; to set "
-        f"its parameters pass the generator itself, e.g. transfer={example}"
-    )
-    if "GaussianNoise" in message and name != "GaussianNoise":
-        message += ", or transfer='noise' for GaussianNoise"
-    return type(error)(message + ".)")

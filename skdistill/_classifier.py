@@ -8,7 +8,7 @@ from sklearn.base import ClassifierMixin, clone, is_regressor
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from . import _students, _targets, _teacher
+from . import _inputs, _students, _targets, _teacher
 from ._base import _BaseDistiller
 from ._sklearn_compat import (
     HasMethods,
@@ -374,7 +374,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         if self.unlabeled_label is not None:
             labelled = ~_equals(y, self.unlabeled_label)
             if labelled.all():
-                _check_marker_fits(y, self.unlabeled_label)
+                _inputs.check_marker_fits(y, self.unlabeled_label)
         if labelled.any():
             if y.dtype == object and not labelled.all():
                 # e.g. integer labels beside a string marker: the labels alone have one type
@@ -415,7 +415,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         known = np.isin(y[labelled], self.classes_)
         if not known.all():
             unknown = np.unique(y[labelled][~known])
-            markers = [v for v in unknown.tolist() if _looks_like_marker(v)]
+            markers = [v for v in unknown.tolist() if _inputs.looks_like_marker(v)]
             hint = ""
             if markers and self.unlabeled_label is None:
                 hint = (
@@ -587,38 +587,3 @@ def _equals(y, value):
     if y.dtype.kind in "US" and isinstance(value, str):
         return y == value
     return np.fromiter((item == value for item in y.tolist()), dtype=bool, count=len(y))
-
-
-def _looks_like_marker(value):
-    """Whether a label the teacher does not know is a common unlabeled marker (scikit-learn's
-    semi-supervised estimators use -1)."""
-    if isinstance(value, str):
-        return value.strip().lower() in {"-1", "unlabeled", "unlabelled", "?"}
-    return isinstance(value, Real) and not isinstance(value, bool) and value == -1
-
-
-def _check_marker_fits(y, marker):
-    """Raise when ``unlabeled_label`` could never occur in y: a marker of another type than the
-    labels (a str marker with numeric labels, a number with str labels, NaN or a fraction with
-    integer labels). A marker of the labels' type that does not occur means every row is
-    labelled, which is fine (a fold without unlabeled rows)."""
-    values = y.tolist() if y.dtype == object else None
-    numeric = y.dtype.kind in "biuf" or (
-        values is not None and all(isinstance(v, Real) for v in values)
-    )
-    text = y.dtype.kind in "US" or (values is not None and all(isinstance(v, str) for v in values))
-    if isinstance(marker, str):
-        fits = not numeric
-    elif isinstance(marker, Real):
-        fits = not text
-        if numeric and y.dtype.kind in "biu" and not float(marker).is_integer():
-            fits = False  # NaN or a fraction among integer labels
-    else:
-        fits = True
-    if not fits:
-        shown = y.dtype if y.dtype != object else "mixed object"
-        raise ValueError(
-            f"unlabeled_label={marker!r} can never occur in y, whose labels are {shown} "
-            f"(e.g. {y[0]!r}). Pass a marker of the labels' type (e.g. unlabeled_label=-1 for "
-            "integer labels), or unlabeled_label=None when every row is labelled."
-        )
