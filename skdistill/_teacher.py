@@ -6,19 +6,15 @@ temperature and alpha the teacher answers once per fold, not once per candidate.
 """
 
 import numbers
-import sys
-import threading
-import weakref
-from collections import OrderedDict
 
 import numpy as np
-from joblib import hash as joblib_hash
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_predict
 from sklearn.utils import get_tags
 from sklearn.utils.parallel import Parallel, delayed
 
+from ._cache import OutputCache
 from ._sklearn_compat import (
     _num_samples,
     _safe_indexing,
@@ -257,95 +253,7 @@ def _call_once(teacher, X, method):
     return np.asarray(getattr(teacher, method)(X))
 
 
-class _OutputCache:
-    """In-process cache of teacher outputs, keyed on the teacher object and a hash of X.
-
-    Entries die with the teacher (weak keys). An entry also remembers the fitted attributes of the
-    teacher and of every estimator inside it; refitting the teacher in place replaces those
-    attributes, so stale outputs are never returned. Holding them keeps their ids from being reused.
-    """
-
-    def __init__(self):
-        self._store = weakref.WeakKeyDictionary()
-        # joblib's threading backend may fit several distillers at once; the teacher is asked
-        # outside the lock, so two threads may both ask it, but the dictionaries stay whole.
-        self._lock = threading.Lock()
-
-    def get_or_call(self, teacher, X, method, batch_size=None, n_jobs=None):
-        key = (method, joblib_hash(X))
-        state = _fitted_state(teacher)
-        with self._lock:
-            try:
-                entries = self._store.setdefault(teacher, OrderedDict())
-            except TypeError:  # not weak-referenceable or not hashable: no caching
-                entries = None
-            hit = entries.get(key) if entries is not None else None
-            if hit is not None and _same_state(hit[0], state):
-                entries.move_to_end(key)
-                return hit[1]
-        values = _call_teacher(teacher, X, method, batch_size, n_jobs)
-        if entries is None or values.nbytes > _CACHE_BYTES_PER_TEACHER:
-            return values
-        values.setflags(write=False)
-        with self._lock:
-            entries[key] = (state, values)
-            while len(entries) > _CACHE_ENTRIES_PER_TEACHER or (
-                sum(entry[1].nbytes for entry in entries.values()) > _CACHE_BYTES_PER_TEACHER
-            ):
-                entries.popitem(last=False)
-        return values
-
-    def clear(self):
-        with self._lock:
-            self._store = weakref.WeakKeyDictionary()
-
-
-def _fitted_state(estimator):
-    """The fitted attributes (those ending in ``_``) of an estimator and of its sub-estimators."""
-    estimators = [estimator]
-    if hasattr(estimator, "get_params"):
-        try:
-            estimators += [v for v in estimator.get_params(deep=True).values() if hasattr(v, "fit")]
-        except Exception:  # a foreign object with a broken get_params: its own attributes only
-            pass
-    state = []
-    torch = sys.modules.get("torch")  # never imported here: without torch there are no modules
-    for est in estimators:
-        attrs = getattr(est, "__dict__", {})
-        state.extend(
-            (id(est), key, value)
-            for key, value in attrs.items()
-            if key.endswith("_") and not key.startswith("_")
-        )
-        if torch is not None:
-            state.extend(
-                (id(value), _TORCH_PARAMETERS, _torch_fingerprint(value))
-                for value in attrs.values()
-                if isinstance(value, torch.nn.Module)
-            )
-    return state
-
-
-# A torch module is trained in place: its attributes stay the same objects, so its parameters'
-# version counters (bumped by every in-place update) and sums stand for its fitted state.
-_TORCH_PARAMETERS = "<torch parameters>"
-
-
-def _torch_fingerprint(module):
-    tensors = list(module.parameters()) + list(module.buffers())
-    return tuple((t._version, float(t.detach().double().sum())) for t in tensors)
-
-
-def _same_state(old, new):
-    return len(old) == len(new) and all(
-        a[0] == b[0]
-        and a[1] == b[1]
-        and (a[2] is b[2] or (a[1] == _TORCH_PARAMETERS and a[2] == b[2]))
-        for a, b in zip(old, new)
-    )
-
-
-_OUTPUT_CACHE = _OutputCache()
+_OUTPUT_CACHE = OutputCache(_CACHE_ENTRIES_PER_TEACHER, _CACHE_BYTES_PER_TEACHER)
 
 
 def teacher_outputs(teacher, X, method, memory, batch_size=None, n_jobs=None):
@@ -357,7 +265,9 @@ def teacher_outputs(teacher, X, method, memory, batch_size=None, n_jobs=None):
     if memory is False:
         return _call_teacher(teacher, X, method, batch_size, n_jobs)
     if memory is None:
-        return _OUTPUT_CACHE.get_or_call(teacher, X, method, batch_size, n_jobs)
+        return _OUTPUT_CACHE.get_or_call(
+            teacher, X, method, lambda: _call_teacher(teacher, X, method, batch_size, n_jobs)
+        )
     cached = check_memory(memory).cache(_call_teacher, ignore=["batch_size", "n_jobs"])
     return cached(teacher, X, method, batch_size, n_jobs)
 

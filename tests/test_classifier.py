@@ -488,12 +488,12 @@ def test_in_process_cache_is_bounded_in_bytes(wine, monkeypatch):
     X_train, _, y_train, _ = wine
     teacher = LogisticRegression(max_iter=5000).fit(X_train, y_train)
     one_entry = len(X_train) * 3 * 8
-    monkeypatch.setattr(_teacher, "_CACHE_BYTES_PER_TEACHER", 2 * one_entry)
+    monkeypatch.setattr(_teacher._OUTPUT_CACHE, "max_bytes", 2 * one_entry)
     for shift in range(4):  # four different X: only the last two fit in the budget
         soft_targets(teacher, X_train + shift)
-    entries = _teacher._OUTPUT_CACHE._store[teacher]
+    entries = _teacher._OUTPUT_CACHE.entries(teacher)
     assert len(entries) == 2
-    assert sum(values.nbytes for _, values in entries.values()) <= 2 * one_entry
+    assert sum(values.nbytes for values in entries.values()) <= 2 * one_entry
 
 
 def test_disk_cache_also_caches_the_fit_of_an_unfitted_teacher(tmp_path):
