@@ -1,6 +1,7 @@
 """What DistilledClassifier and DistilledRegressor share: teachers, clone, tags and routing."""
 
 import copy
+import functools
 from numbers import Integral, Real
 
 import numpy as np
@@ -25,6 +26,28 @@ from ._sklearn_compat import (
     validate_data,
 )
 from ._verbose import say
+
+
+def keep_state_on_error(fit):
+    """Decorate ``fit`` so that a failed fit leaves the distiller as it was before it.
+
+    Attributes are set step by step during ``fit``; without this, a refit that fails half-way
+    would leave a mix of the old and the new fit (an ``n_features_in_`` of the new X beside the
+    old student). A distiller that was fitted stays fitted as before; one that was not stays
+    unfitted.
+    """
+
+    @functools.wraps(fit)
+    def wrapper(self, *args, **kwargs):
+        before = dict(vars(self))
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            vars(self).clear()
+            vars(self).update(before)
+            raise
+
+    return wrapper
 
 
 class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
@@ -197,6 +220,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 say(f"using the fitted {_label(name)} {type(estimator).__name__} as it is")
                 if hasattr(self, "n_features_in_"):  # not for texts
                     _teacher.check_n_features(estimator, self.n_features_in_, name)
+                    _teacher.check_feature_names(estimator, X, name)
                 fitted.append((name, estimator))
                 continue
             if not y_labelled_mask.any():

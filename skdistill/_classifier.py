@@ -9,7 +9,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
 from . import _inputs, _students, _targets, _teacher
-from ._base import _BaseDistiller
+from ._base import _BaseDistiller, keep_state_on_error
 from ._sklearn_compat import (
     HasMethods,
     Interval,
@@ -135,8 +135,10 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         False: no cache.
     random_state : int, RandomState instance or None, default=None
         Seeds the transfer set (unless its generator has its own ``random_state``) and the
-        training of a skorch student (without touching torch's global generator). Pass an int
-        for reproducible fits.
+        training of a neural student: a skorch net, and a student with ``fit_distilled`` such as
+        :class:`~skdistill.torch.MLPStudent` whose own ``random_state`` is None (one the student
+        was given wins). torch's global generator is left untouched. Pass an int for
+        reproducible fits.
     verbose : int, default=0
         Print what ``fit`` does, one line per step with the time elapsed, prefixed by the
         distiller's name: fitting or taking the teacher, drawing the transfer set, labelling each
@@ -288,6 +290,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
 
     @_fit_context(prefer_skip_nested_validation=False)
     @logged_fit
+    @keep_state_on_error
     def fit(self, X, y=None, sample_weight=None, **fit_params):
         """Fit (or take) the teacher, compute soft targets and fit the student on them.
 
@@ -427,11 +430,13 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 f"teacher's classes_ are {self.classes_.tolist()[:20]}. Encode y as the teacher "
                 f"was trained, or pass an unfitted teacher to fit it on these labels.{hint}"
             )
-        encoded[labelled] = np.searchsorted(self.classes_, y[labelled])
+        # a single teacher's classes_ keep its output order, which need not be sorted
+        order = np.argsort(self.classes_, kind="stable")
+        encoded[labelled] = order[np.searchsorted(self.classes_, y[labelled], sorter=order)]
         return encoded
 
     def _fit_student(self, X, named, weights, outputs, y_encoded, sample_weight, fit_params, seed):
-        student = clone(self.student)
+        student = _students.seed_neural_student(clone(self.student), seed)
         way = self.student_method_
         if way == "regression" and self.regression_target == "logits":
             logits = _targets.mean_logits(named, weights, outputs, self.classes_)

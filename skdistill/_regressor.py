@@ -7,7 +7,7 @@ from sklearn.base import RegressorMixin, clone
 from sklearn.utils.validation import check_array
 
 from . import _students, _targets, _teacher
-from ._base import _BaseDistiller
+from ._base import _BaseDistiller, keep_state_on_error
 from ._sklearn_compat import (
     HasMethods,
     Interval,
@@ -163,6 +163,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
 
     @_fit_context(prefer_skip_nested_validation=False)
     @logged_fit
+    @keep_state_on_error
     def fit(self, X, y=None, sample_weight=None, **fit_params):
         """Fit (or take) the teacher and fit the student on the blended targets.
 

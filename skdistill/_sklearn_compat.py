@@ -17,6 +17,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _get_feature_names,
     _num_samples,
     check_is_fitted,
     check_memory,
@@ -32,6 +33,7 @@ __all__ = [
     "StrOptions",
     "_check_sample_weight",
     "_fit_context",
+    "_get_feature_names",
     "_num_samples",
     "_raise_for_params",
     "_routing_enabled",

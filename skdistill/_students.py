@@ -57,6 +57,20 @@ def is_native(student):
     return hasattr(student, "fit_distilled") or (is_skorch_net(student) and is_classifier(student))
 
 
+def seed_neural_student(student, seed):
+    """Give the distiller's ``seed`` to a (cloned) student with ``fit_distilled``, such as
+    ``MLPStudent``, or a Pipeline ending in one, when its own ``random_state`` is None.
+
+    A skorch net is seeded where it is trained; a ``random_state`` the student was given wins.
+    """
+    last = student.steps[-1][1] if isinstance(student, Pipeline) else student
+    if seed is None or not hasattr(last, "fit_distilled") or not hasattr(last, "get_params"):
+        return student
+    if last.get_params(deep=False).get("random_state", "absent") is None:
+        last.set_params(random_state=seed)
+    return student
+
+
 def resolve_student_method(student, method, owner):
     """The way ``student`` will learn, checked against what it can do."""
     native = is_native(student)

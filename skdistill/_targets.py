@@ -237,5 +237,6 @@ def soft_targets(teacher, X, *, temperature=1.0):
     if not (isinstance(temperature, numbers.Real) and 0 < temperature < np.inf):
         raise ValueError(f"temperature must be a finite number > 0, got {temperature!r}.")
     _teacher.check_teacher_kind("teacher", teacher, "classification", "soft_targets")
+    _teacher.check_feature_names(teacher, X)
     values, kind = raw_outputs("teacher", teacher, X, memory=None)
     return tempered(values, kind, float(temperature))

@@ -11,11 +11,13 @@ import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import cross_val_predict
+from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.parallel import Parallel, delayed
 
 from ._cache import OutputCache
 from ._sklearn_compat import (
+    _get_feature_names,
     _num_samples,
     _safe_indexing,
     check_is_fitted,
@@ -198,6 +200,54 @@ def check_n_features(teacher, n_features, name="teacher"):
         )
 
 
+def check_feature_names(teacher, X, name="teacher"):
+    """Raise when X's column names differ from those a fitted teacher was trained on.
+
+    scikit-learn refuses such X itself, but LightGBM and CatBoost take the columns by position:
+    the same columns in another order would silently give other outputs.
+    """
+    expected = teacher_feature_names(teacher)
+    seen = _get_feature_names(X) if hasattr(X, "columns") else None
+    if expected is None or seen is None:
+        return
+    expected, seen = [str(c) for c in expected], [str(c) for c in seen]
+    if expected == seen:
+        return
+    label = "the teacher" if name == "teacher" else f"teacher {name!r}"
+    missing = [c for c in expected if c not in set(seen)]
+    unexpected = [c for c in seen if c not in set(expected)]
+    if missing or unexpected:
+        problem = "; ".join(
+            part
+            for part in (
+                f"missing from X: {missing[:20]}" if missing else "",
+                f"not known to the teacher: {unexpected[:20]}" if unexpected else "",
+            )
+            if part
+        )
+    else:
+        problem = (
+            f"the same columns in another order: X has {seen[:20]}, {label} was fitted on "
+            f"{expected[:20]}"
+        )
+    raise ValueError(
+        f"X's column names do not match those {label} was fitted on ({problem}). Pass X with "
+        "the teacher's columns in its order, e.g. X[teacher.feature_names_in_], or pass an "
+        "unfitted teacher to fit it on this X."
+    )
+
+
+def teacher_feature_names(teacher):
+    """The column names a fitted teacher was trained on, or None when it was not given names."""
+    names = getattr(teacher, "feature_names_in_", None)
+    if names is None and type(teacher).__module__.startswith("catboost"):
+        # CatBoost keeps the DataFrame's names in feature_names_, or '0', '1', ... for arrays
+        names = getattr(teacher, "feature_names_", None)
+        if names is not None and list(names) == [str(i) for i in range(len(names))]:
+            names = None
+    return None if names is None else list(names)
+
+
 # --------------------------------------------------------------------------------------------
 # asking the teacher
 # --------------------------------------------------------------------------------------------
@@ -212,8 +262,48 @@ def output_method(teacher):
 
         return "skorch_proba" if criterion_kind(teacher) == "proba" else "skorch_logits"
     if hasattr(teacher, "decision_function"):
-        return "decision_function"
+        pairwise = _one_vs_one(teacher)
+        if pairwise is None:
+            return "decision_function"
+        if hasattr(teacher, "predict_proba"):
+            return "predict_proba"
+        raise ValueError(
+            f"the teacher's decision_function gives one-vs-one scores (one column per pair of "
+            f"classes, not per class: decision_function_shape='ovo' on {pairwise!r}), which are "
+            "not logits. Set decision_function_shape='ovr', or give the teacher probabilities: "
+            "sklearn.calibration.CalibratedClassifierCV(teacher, ensemble=False) (or "
+            "probability=True before scikit-learn 1.9)."
+        )
     return "predict_proba"
+
+
+def _one_vs_one(teacher):
+    """The estimator inside ``teacher`` whose decision function gives one-vs-one scores, if any.
+
+    Follows the estimators a teacher's decision_function comes from: a Pipeline's last step and
+    a wrapped estimator (a search's best_estimator_, FrozenEstimator, BaggingClassifier).
+    """
+    if len(getattr(teacher, "classes_", ())) <= 2:
+        return None  # two classes: one pair, one column, the same as one-vs-rest
+    estimator = teacher
+    for _ in range(10):
+        if getattr(estimator, "decision_function_shape", None) == "ovo":
+            return estimator
+        if isinstance(estimator, Pipeline):
+            inner = estimator.steps[-1][1]
+        else:
+            inner = next(
+                (
+                    getattr(estimator, attr)
+                    for attr in ("best_estimator_", "estimator_", "estimator")
+                    if hasattr(getattr(estimator, attr, None), "decision_function")
+                ),
+                None,
+            )
+        if inner is None:
+            return None
+        estimator = inner
+    return None
 
 
 def _is_skorch(estimator):

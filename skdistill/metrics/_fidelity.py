@@ -23,6 +23,7 @@ def _check_scorer_call(estimator, name):
 def _student_and_teachers(estimator, X, teacher):
     """The fitted student, the teachers with their weights, and X as the teachers see it."""
     if teacher is not None:
+        _teacher.check_feature_names(teacher, X)
         return estimator, [("teacher", teacher)], np.ones(1), X
     distiller = estimator
     if isinstance(estimator, Pipeline):
@@ -38,6 +39,8 @@ def _student_and_teachers(estimator, X, teacher):
         )
     named = distiller._fitted_teacher_pairs()
     weights = distiller._teacher_weights(len(named))
+    for name, fitted in named:
+        _teacher.check_feature_names(fitted, X_teacher, name)
     return estimator, named, weights, X_teacher
 
 

@@ -88,7 +88,8 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         Where the network is trained and run.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, the batch order, dropout and the held-out split. An int gives the same
-        network on every fit, without touching torch's global random state.
+        network on every fit, without touching torch's global random state. As the student of a
+        distiller, None takes the distiller's ``random_state``; an int set here wins.
     verbose : int, default=0
         0 prints nothing; 1 prints skorch's table of losses per epoch.
 
