@@ -53,7 +53,9 @@ def data():
 def _copying_distiller(teacher, memory=None):
     """A distiller whose predict_proba on its training rows is the teacher's own outputs: a
     1-nearest-neighbour regressor learns the soft targets (alpha=1, T=1) row by row."""
-    return DistilledClassifier(teacher, KNeighborsRegressor(n_neighbors=1), alpha=1.0, memory=memory)
+    return DistilledClassifier(
+        teacher, KNeighborsRegressor(n_neighbors=1), alpha=1.0, memory=memory
+    )
 
 
 @pytest.mark.parametrize("make_teacher", TEACHERS)
@@ -138,7 +140,7 @@ def test_columns_in_another_order_are_refused(make_teacher, data):
     teacher = make_teacher().fit(frame, y)
     reordered = frame[columns[::-1]]
     distiller = DistilledClassifier(teacher, DecisionTreeClassifier(random_state=0))
-    with pytest.raises(ValueError, match="another order.*'x5', 'x4'"):
+    with pytest.raises(ValueError, match=r"another order.*'x5', 'x4'"):
         distiller.fit(reordered, y)
     with pytest.raises(ValueError, match="another order"):
         soft_targets(teacher, reordered)

@@ -8,7 +8,8 @@ import pytest
 torch = pytest.importorskip("torch")
 skorch = pytest.importorskip("skorch")
 
-from sklearn.datasets import load_digits, make_regression  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.datasets import load_digits, load_iris, make_regression  # noqa: E402
 from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402
 from sklearn.model_selection import GridSearchCV, train_test_split  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
@@ -399,3 +400,29 @@ def test_a_pipeline_ending_in_a_neural_student_keeps_hintons_loss(digits, teache
     assert distiller.student_method_ == "native"
     assert distiller.student_[0].n_features_in_ == 64  # the scaler was fitted
     assert distiller.score(X_test, y_test) > 0.85  # so it learnt from the teacher alone
+
+
+def test_a_teacher_with_unsorted_classes_mixed_with_the_labels():
+    # the bug: labels were encoded with np.searchsorted on the teacher's classes_, which a
+    # TorchTeacher keeps in its output order (allowed, unsorted): IndexError with alpha < 1
+    from skdistill.torch import TorchTeacher
+
+    X, y = load_iris(return_X_y=True)
+    names = np.array(["setosa", "versicolor", "virginica"])
+    fitted = LogisticRegression(max_iter=1000).fit(X, y)
+    order = [2, 0, 1]  # the module's outputs: virginica, setosa, versicolor
+    module = torch.nn.Linear(4, 3)
+    with torch.no_grad():
+        module.weight.copy_(torch.as_tensor(fitted.coef_[order]))
+        module.bias.copy_(torch.as_tensor(fitted.intercept_[order]))
+    teacher = TorchTeacher(module, names[order].tolist())
+    np.testing.assert_array_equal(teacher.predict(X.astype(np.float32)), names[fitted.predict(X)])
+    tree = DecisionTreeClassifier(random_state=0)
+    labels_only = DistilledClassifier(teacher, tree, alpha=0.0).fit(X, names[y])
+    # alpha=0 is the tree on the labels: each label must have been encoded as itself
+    np.testing.assert_array_equal(labels_only.predict(X), clone(tree).fit(X, names[y]).predict(X))
+    mixed = DistilledClassifier(teacher, tree, alpha=0.5, temperature=2.0).fit(X, names[y])
+    np.testing.assert_array_equal(mixed.classes_, names[order])
+    assert mixed.score(X, names[y]) > 0.95
+    proba = mixed.predict_proba(X)
+    np.testing.assert_array_equal(mixed.classes_[proba.argmax(axis=1)], mixed.predict(X))

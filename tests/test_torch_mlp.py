@@ -14,6 +14,7 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import load_iris, make_classification  # noqa: E402
 from sklearn.ensemble import RandomForestClassifier  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 from sklearn.utils._param_validation import InvalidParameterError  # noqa: E402
 from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
@@ -349,3 +350,28 @@ def test_read_only_X_as_joblib_workers_pass_it(iris):
         student = MLPStudent((8,), lr=0.01, max_epochs=20, random_state=0).fit(X, y)
         assert student.score(X, y) > 0.8
     assert not X.flags.writeable
+
+
+def test_the_distillers_random_state_seeds_an_unseeded_student(iris):
+    # the bug: random_state on the distiller did not reach MLPStudent, so two fits differed
+    # (by up to 0.53 in a probability) and torch's global generator moved
+    X, y = iris
+    teacher = LogisticRegression(max_iter=1000).fit(X, y)
+
+    def distil(student, random_state):
+        distiller = DistilledClassifier(teacher, student, random_state=random_state)
+        return distiller.fit(X, y).predict_proba(X)
+
+    unseeded = MLPStudent((8,), max_epochs=3)
+    torch_state = torch.get_rng_state()
+    first = distil(unseeded, 0)
+    np.testing.assert_array_equal(distil(unseeded, 0), first)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert unseeded.random_state is None  # the user's student is left as it was
+    assert not np.allclose(distil(unseeded, 1), first)
+    # in a Pipeline too
+    pipe = make_pipeline(StandardScaler(), MLPStudent((8,), max_epochs=3))
+    np.testing.assert_array_equal(distil(pipe, 0), distil(pipe, 0))
+    # the student's own random_state wins over the distiller's
+    own = MLPStudent((8,), max_epochs=3, random_state=5)
+    np.testing.assert_array_equal(distil(own, 0), distil(own, 1))
