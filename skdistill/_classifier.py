@@ -129,7 +129,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         Cache of the teacher's outputs, which do not depend on temperature or alpha. None: an
         in-process cache keyed on the teacher object and a hash of X, so a grid search with
         ``n_jobs=1`` asks the teacher once per fold (entries die with the teacher and are
-        ignored once it is refit, also in place for torch modules). A path or
+        ignored once it is refit, also in place: see the user guide). A path or
         ``joblib.Memory``: a disk cache that also serves ``n_jobs > 1`` (the teacher is hashed
         on each call) and also caches the fit of an unfitted teacher and the ``cv`` outputs.
         False: no cache.
@@ -182,7 +182,14 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     ``decision_function`` is taken as logits. That is exact for log-odds models (logistic
     regression, gradient boosting); for margin models (``SVC``, ``LinearSVC``,
     ``RidgeClassifier``) the scale is arbitrary, so ``T=1`` is not the teacher's own
-    probabilities and the useful temperatures differ: tune T with a grid search.
+    probabilities and the useful temperatures differ: tune T with a grid search. One-vs-one
+    scores (``SVC(decision_function_shape='ovo')`` with more than two classes) have a column per
+    pair of classes: such a teacher is asked for ``predict_proba`` when it has one, else
+    refused.
+
+    A fitted teacher trained on a DataFrame gets X with the columns it was fitted on, in the
+    same order, or ``fit`` raises: LightGBM and CatBoost take columns by position and would
+    silently answer for other features. A ``fit`` that raises leaves the distiller as it was.
 
     A skorch ``NeuralNetClassifier`` student is trained with ``loss`` through skorch's own fit
     loop (its ``get_loss`` hook), from a module that returns logits (criterion
