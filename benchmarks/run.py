@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import bench_bucilua_letter
+import bench_fingerprint
 import bench_grid_cache
 import bench_hinton_mnist
 import bench_overhead
@@ -29,6 +30,7 @@ BENCHMARKS = {
     for module in (
         bench_overhead,
         bench_grid_cache,
+        bench_fingerprint,
         bench_quality_digits,
         bench_torch_overhead,
         bench_hinton_mnist,

@@ -6,6 +6,7 @@ temperature and alpha the teacher answers once per fold, not once per candidate.
 """
 
 import numbers
+import re
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
@@ -211,20 +212,17 @@ def check_feature_names(teacher, X, name="teacher"):
     if expected is None or seen is None:
         return
     expected, seen = [str(c) for c in expected], [str(c) for c in seen]
-    if expected == seen:
+    # LightGBM keeps the names with each whitespace replaced by "_": compare them so
+    plain_expected, plain_seen = list(map(_plain_name, expected)), list(map(_plain_name, seen))
+    if plain_expected == plain_seen:
         return
     label = "the teacher" if name == "teacher" else f"teacher {name!r}"
-    missing = [c for c in expected if c not in set(seen)]
-    unexpected = [c for c in seen if c not in set(expected)]
+    missing = [c for c, p in zip(expected, plain_expected) if p not in set(plain_seen)]
+    unexpected = [c for c, p in zip(seen, plain_seen) if p not in set(plain_expected)]
     if missing or unexpected:
-        problem = "; ".join(
-            part
-            for part in (
-                f"missing from X: {missing[:20]}" if missing else "",
-                f"not known to the teacher: {unexpected[:20]}" if unexpected else "",
-            )
-            if part
-        )
+        parts = [f"missing from X: {missing[:20]}"] if missing else []
+        parts += [f"not known to {label}: {unexpected[:20]}"] if unexpected else []
+        problem = "; ".join(parts)
     else:
         problem = (
             f"the same columns in another order: X has {seen[:20]}, {label} was fitted on "
@@ -235,6 +233,10 @@ def check_feature_names(teacher, X, name="teacher"):
         "the teacher's columns in its order, e.g. X[teacher.feature_names_in_], or pass an "
         "unfitted teacher to fit it on this X."
     )
+
+
+def _plain_name(column):
+    return re.sub(r"\s", "_", str(column))
 
 
 def teacher_feature_names(teacher):
