@@ -43,9 +43,9 @@ _TRUSTED_PACKAGES = frozenset(
         "catboost",
     }
 )
-# Containers deeper than this are held by identity only; fitted estimators sit one or two deep
-# (a list of (name, estimator) pairs).
-_MAX_DEPTH = 3
+# Containers nested deeper than this are not looked into (the attribute holding them is still
+# compared by identity); estimators sit at most two deep, in a list of (name, estimator) pairs.
+_MAX_DEPTH = 2
 
 
 _PLAIN_TYPES = frozenset(
