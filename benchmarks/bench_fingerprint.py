@@ -65,13 +65,14 @@ def _median_seconds(fn, repeats):
 def run(quick=False):
     repeats = QUICK_REPEATS if quick else REPEATS
     X, y = classification_data(N_ROWS, N_FEATURES, N_CLASSES)
-    rows = []
+    rows, costs = [], {}
     with single_threaded():
         for name, teacher in _teachers().items():
             teacher.fit(X, y)
             ask = getattr(teacher, output_method(teacher))
             fingerprint = _median_seconds(lambda t=teacher: fitted_state(t), repeats)
             call = _median_seconds(lambda a=ask: a(X[:ROWS_ASKED]), repeats)
+            costs[name] = fingerprint / call
             rows.append(
                 [
                     f"`{name}`",
@@ -91,6 +92,19 @@ def run(quick=False):
         ],
         rows,
     )
+    cheap = [name for name, ratio in costs.items() if ratio < 0.05]
+    dear = {name: ratio for name, ratio in costs.items() if ratio >= 0.05}
+    reading = (
+        f"For {', '.join(f'`{n}`' for n in cheap)} the fingerprint costs less than 5% of one "
+        f"call on {ROWS_ASKED:,} rows."
+    )
+    for name, ratio in dear.items():
+        reading += (
+            f" `{name}` answers fast and its fingerprint serialises the whole model: it costs as "
+            f"much as asking the teacher {round(ROWS_ASKED * ratio):,} rows, so the cache saves "
+            "time once the rows asked (a grid search's fold) are more than that, and every "
+            "candidate after the first is then served without a call."
+        )
     body = f"""
 Median CPU time of one fingerprint of a fitted teacher (`skdistill._cache.fitted_state`, taken on
 every ask through the in-process cache) against one call of the teacher's `decision_function` or
@@ -102,5 +116,7 @@ compare their booster by identity and number of rounds; CatBoost's model is trai
 is serialised and hashed.
 
 {table}
+
+{reading}
 """
     return Section(NAME, TITLE, body)
