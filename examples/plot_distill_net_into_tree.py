@@ -129,8 +129,9 @@ student = runs[0][1]
 rules = export_text(student, feature_names=[f"x_{k}" for k in range(64)], max_depth=2)
 print(
     f"\nRules of the distilled tree of seed 0 ({student.get_n_leaves()} leaves, depth "
-    f"{student.get_depth()}); pixel x_k is row k // 8, column k % 8 of the 8x8 image. The first\n"
-    "three levels of splits, whole; each 'truncated branch' line stands for the subtree below it:"
+    f"{student.get_depth()}). Pixel x_k is row k // 8, column k % 8 of the 8x8 image.\n"
+    "Its first three levels of splits, whole; each 'truncated branch' line stands for the\n"
+    "subtree below it:"
 )
 print(rules, end="")
 

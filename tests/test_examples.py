@@ -50,7 +50,7 @@ def test_demo_shows_the_distilled_tree_ahead_and_its_rules_whole(tmp_path, monke
     assert table["teacher"] > table["tree, distilled"] > table["tree, mimic"]
     assert table["tree, distilled"] > table["tree on labels"]
     # the rules end on whole branches: every cut branch says so, and the last line is a leaf or one
-    rules = out.split("the subtree below it:\n", 1)[1].split("\n\nfigure written", 1)[0]
+    rules = out.split("subtree below it:\n", 1)[1].split("\n\nfigure written", 1)[0]
     rules = rules.splitlines()
     assert rules and all(line.lstrip("| ").startswith("---") for line in rules)
     assert "truncated branch" in rules[-1] or "class:" in rules[-1]
