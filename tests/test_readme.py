@@ -132,17 +132,28 @@ def test_readme_later_blocks_ship_a_plain_tree_and_fit_a_net(readme_run):
     assert set(np.unique(net.predict(X_test))) <= set(range(10))
 
 
+def _load_test_module(name):
+    spec = importlib.util.spec_from_file_location(f"_readme_{name}", ROOT / "tests" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def test_readme_counts_the_expected_failures_of_the_estimator_checks():
-    pytest.importorskip("skorch")  # tests/test_common.py has a neural instance
-    spec = importlib.util.spec_from_file_location("_common_checks", ROOT / "tests/test_common.py")
-    common = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(common)
-    listed = sum(len(common.expected_failed_checks(e)) for e in common.ESTIMATORS)
-    claimed = re.search(r"estimator checks with (\d+) expected failures", " ".join(README.split()))
+    pytest.importorskip("skorch")  # both files check neural estimators
+    common = _load_test_module("test_common")
+    distillers = sum(len(common.expected_failed_checks(e)) for e in common.ESTIMATORS)
+    mlp = len(_load_test_module("test_torch_mlp").EXPECTED_FAILED_CHECKS)
+    claimed = re.search(
+        r"estimator checks with (\d+) expected failures for the distillers and (\d+) for "
+        r"`skdistill.torch.MLPStudent`",
+        " ".join(README.split()),
+    )
     assert claimed, "the README must say how many estimator checks are expected to fail"
-    assert int(claimed.group(1)) == listed, (
-        f"the README says {claimed.group(1)} expected failures, tests/test_common.py lists "
-        f"{listed}: update the README"
+    assert (int(claimed.group(1)), int(claimed.group(2))) == (distillers, mlp), (
+        f"the README says {claimed.group(1)} and {claimed.group(2)} expected failures, "
+        f"tests/test_common.py lists {distillers} and tests/test_torch_mlp.py {mlp}: update "
+        "the README"
     )
 
 
