@@ -18,7 +18,7 @@ from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-GENERATED = {"_build", "_templates", "auto_examples", "generated"}
+GENERATED = {"_build", "_templates", "auto_examples", "generated", "sg_execution_times.rst"}
 HAS_TORCH = all(importlib.util.find_spec(name) for name in ("torch", "skorch"))
 
 
