@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[torch,tests,docs]"
 	touch $(STAMP)
 
+# prints the comparison table and the tree's rules, and writes skdistill_demo.png here
 demo: $(STAMP)
-	$(BIN)/python examples/plot_distill_net_into_tree.py
+	$(BIN)/python examples/plot_distill_net_into_tree.py skdistill_demo.png
 
 test: $(STAMP)
 	$(BIN)/ruff check .
@@ -47,4 +48,5 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
 
 clean:
-	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated .pytest_cache
+	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst \
+		.pytest_cache .ruff_cache .hypothesis skdistill.egg-info skdistill_*.png

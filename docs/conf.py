@@ -8,6 +8,8 @@ import matplotlib
 matplotlib.use("Agg")
 
 sys.path.insert(0, os.path.abspath(".."))
+# _gallery_argv, named by the gallery configuration below, is imported from here
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import skdistill
 
@@ -57,6 +59,9 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "doc_module": ("skdistill",),
     "backreferences_dir": "generated/backreferences",
+    # each example saves its figure to the path given as its first argument (else in the
+    # current directory, which for the gallery would be the examples folder)
+    "reset_argv": "_gallery_argv.figure_path",
 }
 
 html_theme = "alabaster"

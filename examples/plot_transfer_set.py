@@ -12,19 +12,16 @@ teacher's answers on these rows are what the student learns there.
 
 Here a decision tree of depth 8 learns from a neural network on handwritten digits, with 0,
 5,000, 20,000 and 50,000 synthetic rows (``transfer=``, ``n_transfer=``). We plot its test
-accuracy and its fidelity (how often it agrees with the network) against the number of rows.
+accuracy and its fidelity (how often it agrees with the network) against the number of rows, and
+write the figure to the file named on the command line (by default ``skdistill_transfer_set.png``
+in the current directory).
 """
 
 # %%
 # Data, the teacher and the tree on labels
 # ----------------------------------------
-import os
 import sys
-
-import matplotlib
-
-if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
-    matplotlib.use("Agg")  # no display: draw without a window
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
@@ -94,7 +91,9 @@ ax_fidelity.set(
 ax_accuracy.legend(loc="center left")
 ax_fidelity.legend(loc="lower right")
 fig.tight_layout()
-plt.show()
+path = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("skdistill_transfer_set.png")
+fig.savefig(path)
+print(f"figure written to {path}")
 
 # %%
 # Mixup, which pairs any two training images, keeps paying off up to 50,000 rows here: the tree
