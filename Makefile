@@ -49,4 +49,4 @@ bench: $(BENCH_STAMP)
 
 clean:
 	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst \
-		.pytest_cache .ruff_cache .hypothesis skdistill.egg-info skdistill_*.png
+		.pytest_cache .ruff_cache .hypothesis catboost_info skdistill.egg-info skdistill_*.png
