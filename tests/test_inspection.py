@@ -168,6 +168,15 @@ def test_curve_over_a_parameter_the_label_student_ignores(iris):
     plt.close("all")
 
 
+def test_curve_with_out_of_fold_teacher_outputs_refits_the_teacher(iris):
+    X, y = iris
+    display = DistillationCurveDisplay.from_estimator(
+        _distiller(cv=2), X, y, param_name="temperature", param_range=[1.0, 2.0], cv=2, plot=False
+    )
+    assert np.all((display.distilled_fidelity > 0.5) & (display.distilled_fidelity <= 1))
+    assert not hasattr(display, "ax_")
+
+
 def test_curve_from_results_and_its_errors():
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")

@@ -17,7 +17,8 @@ def _fold_results(distiller, X, y, train, test, param_name, param_range):
     """Scores of the distilled and label-trained students for each value, on one fold."""
     X_train, y_train = _safe_indexing(X, train), _safe_indexing(y, train)
     X_test, y_test = _safe_indexing(X, test), _safe_indexing(y, test)
-    share_teacher = not param_name.startswith("teacher")
+    # out-of-fold outputs (cv) need the unfitted teacher, so it is then refit for each value
+    share_teacher = not param_name.startswith("teacher") and distiller.cv is None
     rows, on_labels, teacher_pred, teacher_score = [], None, None, None
     for value in param_range:
         model = clone(distiller).set_params(**{param_name: value}).fit(X_train, y_train)
@@ -131,9 +132,9 @@ class DistillationCurveDisplay:
         """Fit the distiller and its label-trained twin for each value on each fold, and plot.
 
         Each fold fits one distiller per value (the teacher once per fold, unless
-        ``param_name`` is a teacher parameter) and the same student on the labels alone
-        (``alpha=0``, no transfer set; once per fold when ``param_name`` only concerns the
-        distillation, such as ``'temperature'``).
+        ``param_name`` is a teacher parameter or the distiller has ``cv``) and the same
+        student on the labels alone (``alpha=0``, no transfer set; once per fold when
+        ``param_name`` only concerns the distillation, such as ``'temperature'``).
 
         Parameters
         ----------
