@@ -18,8 +18,10 @@ import bench_bucilua_letter
 import bench_fingerprint
 import bench_grid_cache
 import bench_hinton_mnist
+import bench_interpretable
 import bench_overhead
 import bench_quality_digits
+import bench_soft_tree
 import bench_torch_overhead
 import bench_transfer_digits
 import bench_transfer_scale
@@ -37,6 +39,8 @@ BENCHMARKS = {
         bench_bucilua_letter,
         bench_transfer_digits,
         bench_transfer_scale,
+        bench_soft_tree,
+        bench_interpretable,
     )
 }
 HERE = Path(__file__).resolve().parent

@@ -6,7 +6,6 @@ import numpy as np
 import torch
 from scipy.special import softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
@@ -20,7 +19,7 @@ from .._sklearn_compat import (
     check_is_fitted,
     validate_data,
 )
-from ._skorch import SliceLoader, _split_labels, train_net
+from ._skorch import SliceLoader, _split_labels, int_seed, train_net
 from ._teacher import module_outputs
 
 __all__ = ["MLPStudent"]
@@ -317,11 +316,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
 
     def _seed(self):
         """An int seed for train_net and the held-out split, or None (torch's global state)."""
-        if self.random_state is None:
-            return None
-        if isinstance(self.random_state, Integral):
-            return int(self.random_state)
-        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return int_seed(self.random_state)
 
     def _make_net(self, n_features, n_classes, y_encoded, teacher, seed):
         sizes = self._hidden_layer_sizes()

@@ -8,10 +8,12 @@ ordinary skorch net that pickles and predicts without skdistill.
 """
 
 import contextlib
+from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn.utils import check_random_state
 from skorch.dataset import Dataset
 from skorch.utils import to_tensor
 
@@ -198,6 +200,16 @@ def _split_labels(y, soft_targets):
     return labels
 
 
+def int_seed(random_state):
+    """An int seed for ``train_net`` from a ``random_state`` parameter, or None (torch's global
+    state)."""
+    if random_state is None:
+        return None
+    if isinstance(random_state, Integral):
+        return int(random_state)
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+
+
 def predict_quietly(net, method, X):
     """``net.<method>(X)`` without drawing from torch's global generator (skorch's data loader
     takes a seed from it on every pass), so predicting leaves a user's random stream alone."""
@@ -229,6 +241,7 @@ def train_net(
     sample_weight=None,
     loss="kl",
     random_state=None,
+    output_loss=None,
 ):
     """Train the skorch classifier ``net`` (a fresh clone) on the teacher's targets and labels.
 
@@ -236,6 +249,12 @@ def train_net(
     (``'logit_mse'``) on the student's logits: the module's outputs with CrossEntropyLoss, their
     log with NLLLoss. ``net`` is trained in place and returned; afterwards ``net.classes_`` is
     ``classes`` and nothing of skdistill is left on it.
+
+    ``output_loss(y_pred, batch_loss, training)``, when given, turns the module's raw output into
+    the loss, for modules whose output is more than one set of logits (a soft decision tree's
+    leaves). ``batch_loss(logits, weight=None)`` is the distillation loss of ``logits`` against
+    the batch's targets: ``logits`` has ``repeat`` rows per row of the batch, consecutive, and
+    ``weight`` (one per logits row) multiplies the rows' sample weights in the mean.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
@@ -253,11 +272,23 @@ def train_net(
         unchecked = [True]  # the module's outputs are checked against its criterion once
 
         def get_loss(y_pred, y_true, X=None, training=False):
-            logits = student_logits(y_pred, kind, n_classes, training and unchecked[0])
-            unchecked[0] = unchecked[0] and not training
+            if output_loss is None:
+                logits = student_logits(y_pred, kind, n_classes, training and unchecked[0])
+                unchecked[0] = unchecked[0] and not training
+                return batch_loss(logits, y_true)
+            return output_loss(
+                y_pred, lambda logits, weight=None: batch_loss(logits, y_true, weight), training
+            )
+
+        def batch_loss(logits, y_true, extra_weight=None):
             y_true = to_tensor(y_true, device=logits.device)
+            repeat = len(logits) // len(y_true)
+            if repeat > 1:
+                y_true = y_true.repeat_interleave(repeat, dim=0)
             y_batch = y_true[:, 0].long()
             weight = y_true[:, -1] if sample_weight is not None else None
+            if extra_weight is not None:
+                weight = extra_weight if weight is None else weight * extra_weight
             teacher = y_true[:, 1:-1] if alpha > 0 else None
             if loss == "logit_mse":
                 return logit_matching_loss(
