@@ -174,6 +174,19 @@ def test_align_columns_fills_classes_the_source_lacks():
     assert_array_equal(aligned, [[-1.0, -np.inf, -np.inf, 2.0], [4.0, -np.inf, -np.inf, 0.5]])
 
 
+def test_align_columns_reorders_the_same_classes_in_another_order():
+    # same number of classes, same set, another order: a TorchTeacher whose classes follow its
+    # output order beside a scikit-learn model, whose classes_ are sorted
+    values = np.array([[0.7, 0.2, 0.1], [0.0, 0.5, 0.5]])  # columns: "c", "a", "b"
+    aligned = align_columns(values, np.array(["c", "a", "b"]), np.array(["a", "b", "c"]))
+    assert_array_equal(aligned, [[0.2, 0.1, 0.7], [0.5, 0.5, 0.0]])
+    # and integer classes in reverse order
+    values = np.arange(6.0).reshape(2, 3)
+    assert_array_equal(
+        align_columns(values, np.array([2, 1, 0]), np.array([0, 1, 2])), values[:, ::-1]
+    )
+
+
 def test_align_columns_with_identical_classes_keeps_the_values():
     values = np.array([[0.2, 0.8]])
     assert_array_equal(align_columns(values, np.array([0, 1]), np.array([0, 1])), values)

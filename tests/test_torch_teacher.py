@@ -13,6 +13,7 @@ from sklearn.base import clone  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.linear_model import LogisticRegression  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
+from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 from sklearn.utils.validation import check_is_fitted  # noqa: E402
 
 from skdistill import DistilledClassifier, soft_targets  # noqa: E402
@@ -189,6 +190,37 @@ def test_distilling_a_torch_teacher_leaves_it_untouched(iris):
     assert module.training
     after = _state(module)
     assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_teachers_with_the_same_classes_in_another_order_are_aligned():
+    # a TorchTeacher lists its classes in its output order, here not sorted, beside a
+    # scikit-learn teacher whose classes_ are sorted: the mean must match columns by class
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(CLASSES)[y]
+    X_train, X_test = X[::2], X[1::2]
+    y_train, y_test = labels[::2], labels[1::2]
+    logistic = LogisticRegression(max_iter=1000).fit(X_train, y_train)
+    order = [2, 0, 1]  # virginica, setosa, versicolor
+    module = torch.nn.Linear(4, 3).double()
+    with torch.no_grad():
+        module.weight.copy_(torch.as_tensor(logistic.coef_[order]))
+        module.bias.copy_(torch.as_tensor(logistic.intercept_[order]))
+    torch_teacher = TorchTeacher(module.float(), logistic.classes_[order])
+    np.testing.assert_allclose(
+        torch_teacher.predict_proba(X_test)[:, np.argsort(order)],
+        logistic.predict_proba(X_test),
+        atol=1e-5,
+    )
+    distiller = DistilledClassifier(
+        [logistic, torch_teacher], DecisionTreeClassifier(max_depth=3, random_state=0), alpha=1.0
+    ).fit(X_train, y_train)
+    np.testing.assert_array_equal(distiller.classes_, CLASSES)
+    # both teachers say the same, so the student learns what the logistic teacher alone teaches
+    alone = DistilledClassifier(
+        logistic, DecisionTreeClassifier(max_depth=3, random_state=0), alpha=1.0
+    ).fit(X_train, y_train)
+    np.testing.assert_array_equal(distiller.predict(X_test), alone.predict(X_test))
+    assert distiller.score(X_test, y_test) > 0.9
 
 
 def _skorch_net(module, criterion, **kwargs):
