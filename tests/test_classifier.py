@@ -211,6 +211,50 @@ def _leaf_means(tree, X, targets):
     return means
 
 
+def test_predict_proba_has_a_column_per_class_when_the_rows_show_fewer():
+    # the teacher knows 0, 1, 2; the rows show 1 and 2 only, so the student learns two classes
+    X, y = load_iris(return_X_y=True)
+    teacher = LogisticRegression(max_iter=1000).fit(X, y)
+    rows = y > 0
+    distiller = DistilledClassifier(
+        teacher, DecisionTreeClassifier(max_depth=2, random_state=0), alpha=0.0
+    ).fit(X[rows], y[rows])
+    assert distiller.student_.classes_.tolist() == [1, 2]
+    np.testing.assert_array_equal(distiller.classes_, [0, 1, 2])
+    proba = distiller.predict_proba(X)
+    assert proba.shape == (len(X), 3)
+    np.testing.assert_array_equal(proba[:, 0], 0.0)  # the class the student never saw
+    np.testing.assert_array_equal(proba[:, 1:], distiller.student_.predict_proba(X))
+    np.testing.assert_array_equal(distiller.classes_[proba.argmax(axis=1)], distiller.predict(X))
+
+
+def test_keep_mass_decides_the_copies_the_student_sees():
+    X, y = load_iris(return_X_y=True)
+    teacher = LogisticRegression(max_iter=1000).fit(X[:, :2], y)  # unsure: mass on every class
+    X = X[:, :2]
+    targets = blend_with_labels(soft_targets(teacher, X, temperature=2.0), y, 0.5)
+
+    def fit(keep_mass):
+        return DistilledClassifier(
+            teacher,
+            DecisionTreeClassifier(max_depth=3, random_state=0),
+            temperature=2.0,
+            alpha=0.5,
+            keep_mass=keep_mass,
+        ).fit(X, y)
+
+    # the root of the fitted tree counts the weighted copies it was given
+    for keep_mass in [1.0, 0.9, 0.6]:
+        n_copies = fit(keep_mass).student_.tree_.n_node_samples[0]
+        assert n_copies == np.count_nonzero(keep_top_mass(targets, keep_mass))
+    assert fit(0.6).student_.tree_.n_node_samples[0] < fit(1.0).student_.tree_.n_node_samples[0]
+    # a tiny keep_mass keeps only the top class of each row: the plain fit on those labels
+    top_only = fit(1e-9)
+    assert top_only.student_.tree_.n_node_samples[0] == len(X)
+    hard = DecisionTreeClassifier(max_depth=3, random_state=0).fit(X, targets.argmax(axis=1))
+    np.testing.assert_array_equal(top_only.predict_proba(X), hard.predict_proba(X))
+
+
 def test_tree_leaves_hold_the_mean_blended_target(wine):
     X_train, _, y_train, _ = wine
     teacher = LogisticRegression(max_iter=5000).fit(X_train, y_train)
