@@ -94,6 +94,50 @@ def test_seeded_transfer_sets_are_reproducible(moons):
     )
 
 
+@pytest.mark.parametrize("Generator", [Munge, Mixup, GaussianNoise])
+def test_the_generator_passed_is_left_as_it_was(moons, Generator):
+    X, y, X_test, _, teacher = moons
+    generator = Generator()  # random_state=None: the distiller's seed drives a clone of it
+
+    def fit(seed):
+        return DistilledClassifier(
+            teacher,
+            DecisionTreeClassifier(random_state=0),
+            transfer=generator,
+            n_transfer=200,
+            random_state=seed,
+        ).fit(X, y)
+
+    first = fit(0)
+    assert generator.get_params() == Generator().get_params()
+    assert vars(generator) == vars(Generator())  # not fitted, no random state drawn
+    # so the next distiller's seed is used, not a seed left behind by the first fit
+    assert not np.array_equal(fit(1).predict_proba(X_test), first.predict_proba(X_test))
+    np.testing.assert_array_equal(fit(0).predict_proba(X_test), first.predict_proba(X_test))
+
+
+@pytest.mark.parametrize("transfer", ["mixup", "noise"])
+def test_scaling_every_weight_leaves_a_transfer_fit_alone(moons, transfer):
+    # synthetic rows weigh the mean weight of the real rows, so only relative weights matter
+    X, y, X_test, _, teacher = moons
+    weight = np.random.default_rng(0).uniform(0.2, 3.0, size=len(X))
+
+    def fit(sample_weight):
+        return DistilledClassifier(
+            teacher,
+            DecisionTreeClassifier(max_depth=4, random_state=0),
+            temperature=2.0,
+            transfer=transfer,
+            n_transfer=300,
+            random_state=0,
+        ).fit(X, y, sample_weight=sample_weight)
+
+    once, tenfold = fit(weight), fit(10.0 * weight)
+    np.testing.assert_allclose(tenfold.predict_proba(X_test), once.predict_proba(X_test))
+    root_weight = once.student_.tree_.weighted_n_node_samples[0]
+    np.testing.assert_allclose(root_weight, weight.sum() + 300 * weight.mean())
+
+
 class _RowCountingLogisticRegression(LogisticRegression):
     """A real logistic regression that remembers how many rows each call got."""
 
