@@ -391,7 +391,14 @@ def test_binary_regressor_student_regresses_one_column():
     teacher = RandomForestClassifier(n_estimators=30, random_state=0).fit(X, y)
     distiller = DistilledClassifier(teacher, DecisionTreeRegressor(max_depth=3)).fit(X, y)
     assert distiller.student_.n_outputs_ == 1
-    assert distiller.predict_proba(X[:5]).shape == (5, 2)
+    proba = distiller.predict_proba(X)
+    assert proba.shape == (len(X), 2)
+    # the one column regressed is the second class's probability, in classes_ order
+    positive = np.clip(distiller.student_.predict(X), 0.0, 1.0)
+    np.testing.assert_allclose(proba, np.column_stack([1.0 - positive, positive]))
+    np.testing.assert_array_equal(distiller.predict(X), distiller.classes_[proba.argmax(axis=1)])
+    assert np.mean(distiller.predict(X) == teacher.predict(X)) > 0.9
+    assert np.corrcoef(proba[:, 1], teacher.predict_proba(X)[:, 1])[0, 1] > 0.9
 
 
 def test_hard_student_learns_the_teacher_labels():

@@ -65,9 +65,15 @@ def test_fidelity_score_weighs_rows_with_sample_weight(wine, forest, distilled):
     )
 
 
-def test_fidelity_score_of_the_teacher_itself_is_one(wine, forest):
-    _, X_test, _, _ = wine
-    assert fidelity_score(forest, X_test, teacher=forest) == 1.0
+def test_fidelity_score_with_teacher_compares_a_distiller_with_that_model(wine, forest, distilled):
+    X_train, X_test, y_train, _ = wine
+    other = make_pipeline(StandardScaler(), LogisticRegression()).fit(X_train, y_train)
+    predicted = distilled.predict(X_test)
+    with_other = np.mean(predicted == other.predict(X_test))
+    assert with_other != np.mean(predicted == forest.predict(X_test))  # an informative case
+    # teacher= takes the place of the distiller's own teacher_
+    assert fidelity_score(distilled, X_test, teacher=other) == pytest.approx(with_other, abs=1e-12)
+    assert fidelity_score(distilled, X_test, teacher=forest) == fidelity_score(distilled, X_test)
 
 
 def test_fidelity_score_compares_any_fitted_pair_with_teacher(wine, forest):
@@ -110,13 +116,20 @@ def test_fidelity_score_for_regression_is_r2_against_the_teacher():
     assert fidelity_score(distiller, X_test) == pytest.approx(expected, rel=1e-12)
     assert fidelity_score(distiller, X_test, y_test) == fidelity_score(distiller, X_test)
 
-    # with teacher=, any regressor is compared; the teacher against itself scores 1
+    # with teacher=, any regressor is compared, also a distiller with another model than its own
     ridge = Ridge().fit(X_train, y_train)
     ss_res = np.sum((teacher_pred - ridge.predict(X_test)) ** 2)
     assert fidelity_score(ridge, X_test, teacher=teacher) == pytest.approx(
         1.0 - ss_res / ss_tot, rel=1e-12
     )
-    assert fidelity_score(teacher, X_test, teacher=teacher) == 1.0
+    ridge_pred = ridge.predict(X_test)
+    against_ridge = 1.0 - np.sum((ridge_pred - student_pred) ** 2) / np.sum(
+        (ridge_pred - ridge_pred.mean()) ** 2
+    )
+    assert against_ridge != pytest.approx(expected, abs=0.01)  # an informative case
+    assert fidelity_score(distiller, X_test, teacher=ridge) == pytest.approx(
+        against_ridge, rel=1e-12
+    )
 
 
 def test_fidelity_score_as_grid_search_scoring_scores_each_fold_by_hand(wine, forest):

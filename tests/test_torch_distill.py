@@ -258,22 +258,33 @@ def test_skorch_teacher_distilled_into_a_tree(digits, net_teacher):
 
 
 def test_cache_notices_a_teacher_trained_in_place(digits):
+    from skdistill import _targets
+
     X_train, X_test, y_train, _ = digits
     torch.manual_seed(0)
     net = _net(max_epochs=1).fit(X_train, y_train)
-    before = soft_targets(net, X_test)
-    DistilledClassifier(net, DecisionTreeClassifier(max_depth=2)).fit(X_train, y_train)
-    net.partial_fit(X_train, y_train)  # parameters change in place
-    distiller = DistilledClassifier(net, DecisionTreeClassifier(max_depth=2), alpha=1.0)
-    from skdistill import _targets
 
-    outputs = _targets.TeacherOutputs(X_test)
-    values, _ = outputs.classification("teacher", net)
-    assert not np.allclose(values, np.log(before) - np.log(before).mean(1, keepdims=True))
-    np.testing.assert_allclose(
-        values, net.forward(X_test, training=False).double().numpy(), rtol=1e-6
-    )
-    assert distiller.fit(X_train).student_ is not None
+    def logits_now():
+        return net.forward(X_test, training=False).double().numpy()
+
+    def student(memory):
+        tree = DecisionTreeClassifier(max_depth=6, random_state=0)
+        return DistilledClassifier(net, tree, alpha=1.0, memory=memory).fit(X_test)
+
+    # a first fit asks the net on X_test through the in-process cache, which keeps its outputs
+    before = logits_now()
+    cached, _ = _targets.TeacherOutputs(X_test).classification("teacher", net)
+    np.testing.assert_allclose(cached, before, rtol=1e-6)
+    first = student(memory=None).predict_proba(X_test)
+    net.partial_fit(X_train, y_train)  # parameters change in place, the same objects
+    after = logits_now()
+    assert np.abs(after - before).max() > 0.1  # the training step really moved the outputs
+    values, _ = _targets.TeacherOutputs(X_test).classification("teacher", net)
+    np.testing.assert_allclose(values, after, rtol=1e-6)
+    # and a fit after the training step learns the new outputs, as without any cache
+    again = student(memory=None).predict_proba(X_test)
+    np.testing.assert_array_equal(again, student(memory=False).predict_proba(X_test))
+    assert not np.array_equal(again, first)
 
 
 def test_nan_logits_from_a_teacher_are_refused(digits):
