@@ -19,7 +19,7 @@ from ._sklearn_compat import (
     available_if,
     check_is_fitted,
 )
-from ._soft import align_columns, blend_with_labels
+from ._soft import align_columns, binary_scores_to_logits, blend_with_labels
 from ._verbose import logged_fit, say
 
 
@@ -557,7 +557,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         if self.student_method_ == "regression":
             return np.asarray(self.student_.predict(X), dtype=np.float64)
         scores = np.asarray(self.student_.decision_function(X), dtype=np.float64)
-        if scores.ndim == 2 and len(self.student_.classes_) != len(self.classes_):
+        if len(self.student_.classes_) != len(self.classes_):
+            # the rows showed the student fewer classes than the teacher knows: one column per
+            # class of classes_, -inf for the unseen ones; a binary student's one score s is
+            # the pair of logits [0, s]
+            scores = binary_scores_to_logits(scores)
             scores = align_columns(scores, self.student_.classes_, self.classes_, fill=-np.inf)
         return scores
 

@@ -228,6 +228,25 @@ def test_predict_proba_has_a_column_per_class_when_the_rows_show_fewer():
     np.testing.assert_array_equal(distiller.classes_[proba.argmax(axis=1)], distiller.predict(X))
 
 
+def test_decision_function_has_a_column_per_class_when_a_binary_student_sees_fewer():
+    # found by tests/test_properties.py: a binary student's one score came back as it was,
+    # shape (n,), beside three classes_
+    X, y = load_iris(return_X_y=True)
+    teacher = LogisticRegression(max_iter=1000).fit(X, y)
+    rows = y > 0
+    distiller = DistilledClassifier(teacher, LogisticRegression(max_iter=1000), alpha=0.0).fit(
+        X[rows], y[rows]
+    )
+    assert distiller.student_.classes_.tolist() == [1, 2]
+    scores = distiller.decision_function(X)
+    assert scores.shape == (len(X), 3)
+    np.testing.assert_array_equal(scores[:, 0], -np.inf)
+    np.testing.assert_array_equal(scores[:, 1], 0.0)
+    np.testing.assert_allclose(scores[:, 2], distiller.student_.decision_function(X))
+    np.testing.assert_array_equal(distiller.classes_[scores.argmax(axis=1)], distiller.predict(X))
+    np.testing.assert_allclose(softmax(scores, axis=1), distiller.predict_proba(X), atol=1e-12)
+
+
 def test_keep_mass_decides_the_copies_the_student_sees():
     X, y = load_iris(return_X_y=True)
     teacher = LogisticRegression(max_iter=1000).fit(X[:, :2], y)  # unsure: mass on every class
