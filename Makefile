@@ -23,8 +23,9 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_FLAGS)
 
+# the slow tests, and the property tests again with many more examples (tests/conftest.py)
 test-slow: $(STAMP)
-	$(BIN)/python -m pytest -m slow $(PYTEST_FLAGS)
+	$(BIN)/python -m pytest -m "slow or hypothesis" --hypothesis-profile=long $(PYTEST_FLAGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
