@@ -124,9 +124,13 @@ def fit_weighted(student, X, targets, classes, sample_weight, keep_mass, fit_par
         weights = weights * sample_weight[rows]
     elif len(rows) == len(targets) and np.all(weights == 1.0):
         # one-hot targets (alpha=0): the plain fit, exactly the student trained on the labels
-        return student.fit(X, classes[cols], **fit_params)
-    return student.fit(
-        _safe_indexing(X, rows), classes[cols], **weight_params(student, weights), **fit_params
+        return _fit_labels(student, X, classes[cols], fit_params, "weights")
+    return _fit_labels(
+        student,
+        _safe_indexing(X, rows),
+        classes[cols],
+        {**weight_params(student, weights), **fit_params},
+        "weights",
     )
 
 
@@ -134,7 +138,30 @@ def fit_hard(student, X, targets, classes, sample_weight, fit_params):
     """Fit any classifier on the argmax of the blended targets."""
     if sample_weight is not None:
         fit_params = {**fit_params, **weight_params(student, _weight_for(student, sample_weight))}
-    return student.fit(X, classes[np.argmax(targets, axis=1)], **fit_params)
+    return _fit_labels(student, X, classes[np.argmax(targets, axis=1)], fit_params, "hard")
+
+
+def _fit_labels(student, X, labels, fit_params, way):
+    """``student.fit(X, labels)``; when the targets left a single class and the student cannot
+    learn one, say so in the distiller's terms instead of the student's."""
+    try:
+        return student.fit(X, labels, **fit_params)
+    except ValueError as error:
+        seen = np.unique(labels)
+        if len(seen) != 1:
+            raise
+        how = (
+            "keep_mass=1.0 to keep every class the teacher gives mass to, "
+            if way == "weights"
+            else ""
+        )
+        only = seen.tolist()[0]
+        raise ValueError(
+            f"the student {student!r} cannot learn a single class, but the targets put all the "
+            f"mass the student sees on {only!r} in every row (the student says: {error}). Set "
+            f"alpha < 1 so that the labels count, {how}pass rows on which the teacher sees more "
+            "than one class, or a student that accepts one class (a decision tree)."
+        ) from error
 
 
 def regression_columns(values):

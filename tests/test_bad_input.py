@@ -110,6 +110,26 @@ def test_student_that_cannot_learn_soft_targets(iris):
     )
 
 
+def test_targets_that_leave_the_student_one_class_say_which_parameters_help(iris):
+    # found by tests/test_properties.py: the teacher is sure of one class on every row, so with
+    # alpha=1 and keep_mass < 1 (or 'hard') a logistic student saw a single class and failed
+    # with its own message, which named nothing the user had set
+    X, y, teacher = iris
+    setosa = y == 0
+    X, y = X[setosa], y[setosa]
+    weights = DistilledClassifier(teacher, LogisticRegression(), alpha=1.0, keep_mass=0.5)
+    _fit_and_check_untouched(
+        weights, X, y, r"LogisticRegression.*single class.*on 0 in every row.*alpha < 1.*keep_mass"
+    )
+    hard = DistilledClassifier(teacher, LogisticRegression(), alpha=1.0, student_method="hard")
+    _fit_and_check_untouched(
+        hard, X, y, r"single class.*alpha < 1 so that the labels count, pass rows"
+    )
+    # a student that accepts one class learns it, and still answers for every class
+    tree = DistilledClassifier(teacher, DecisionTreeClassifier(), alpha=1.0, keep_mass=0.5)
+    np.testing.assert_array_equal(tree.fit(X, y).predict_proba(X[:2]), [[1, 0, 0], [1, 0, 0]])
+
+
 def test_explicit_student_method_that_does_not_fit_the_student(iris):
     X, y, teacher = iris
     with pytest.raises(TypeError, match=r"'regression' needs a regressor.*DecisionTreeClassifier"):

@@ -21,7 +21,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from skdistill import DistilledClassifier, DistilledRegressor
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, note  # noqa: E402
+from hypothesis import assume, given, note  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
@@ -63,12 +63,26 @@ LABELS = {
 
 # values each parameter refuses, with the parameter the message must name
 INVALID = {
-    "temperature": [0.0, -1.0, np.inf, np.nan, "2"],
-    "alpha": [-0.5, 1.5, np.nan],
+    "temperature": [0.0, -1.0, np.inf, np.nan, "2", True],
+    "alpha": [-0.5, 1.5, np.nan, True],
     "keep_mass": [0.0, 1.5],
     "n_transfer": [-1, -0.5],
     "student_method": ["bogus"],
     "teacher_batch_size": [0],
+    "teacher": [None, "rf"],
+    "sample_weight": ["negative"],
+}
+
+# Settings that fail the property today, in parts of issue 9 that other work owns (section 2:
+# "Teacher that is not a model", "Loose values"). An example that fails in one of these known
+# ways is rejected (hypothesis.assume) instead of failing the suite; once that work lands, the
+# same examples pass and are no longer rejected. Each entry: (parameter, value) -> what happens.
+KNOWN_ELSEWHERE = {
+    ("teacher", None): "AttributeError about __sklearn_tags__ that does not name teacher",
+    ("teacher", "rf"): "AttributeError about __sklearn_tags__ that does not name teacher",
+    ("temperature", True): "accepted as 1.0",
+    ("alpha", True): "accepted as 1.0",
+    ("sample_weight", "negative"): "accepted",
 }
 
 
@@ -219,27 +233,41 @@ def test_distilled_classifier_fits_and_predicts_the_labels_or_names_the_paramete
         y[~labelled] = marker
         y = np.asarray(y.tolist())  # the array a user would build: str, int or float
         params["unlabeled_label"] = marker
-    if case["invalid"]:
-        params[case["invalid"]] = case["invalid_value"]
     sample_weight = None
     if case["weights"] is not None:
         sample_weight = rng.uniform(0.1, 3.0, size=len(y))
         if case["weights"] == "with_zeros":
             sample_weight[rng.random(len(y)) < 0.3] = 0.0
+    if case["invalid"] == "teacher":
+        teacher = case["invalid_value"]
+    elif case["invalid"] == "sample_weight":
+        sample_weight = rng.uniform(-1.0, 1.0, size=len(y))
+    elif case["invalid"]:
+        params[case["invalid"]] = case["invalid_value"]
     distiller = DistilledClassifier(teacher, _student(case["student"]), **params)
     note(distiller)
 
     # the one valid setting refused: a 'hard' student that takes no sample_weight, given one
     refused = "sample_weight" if case["student"] == "hard" and case["weights"] else None
     refused = case["invalid"] or refused
+    known = KNOWN_ELSEWHERE.get((case["invalid"], case.get("invalid_value")), "")
     try:
         distiller.fit(X, y, sample_weight=sample_weight)
     except (ValueError, TypeError) as error:
         message = str(error)
+        if refused is None and "cannot learn a single class" in message:
+            # valid, but the targets left a logistic student one class: say which settings help
+            assert _names_a_parameter(message, "alpha"), message
+            return
         if refused is None:
             raise AssertionError(f"a valid setting was refused: {message}") from error
+        assume(not (known and not _names_a_parameter(message, refused)))
         assert _names_a_parameter(message, refused), message
         return
+    except Exception:
+        assume(not known)
+        raise
+    assume(not (known and refused))
     assert refused is None, f"{refused} was accepted: {case}"
     _check_fitted_classifier(distiller, X, label_set)
     X_new = rng.normal(size=(7, X.shape[1])) * 3
@@ -305,6 +333,7 @@ def test_distilled_regressor_fits_and_predicts_finite_values_or_names_the_parame
     sample_weight = rng.uniform(0.1, 3.0, size=len(y)) if case["weights"] else None
     distiller = DistilledRegressor(teacher, student, **params)
     note(distiller)
+    known = KNOWN_ELSEWHERE.get((case["invalid"], case.get("invalid_value")), "")
     try:
         distiller.fit(X, y, sample_weight=sample_weight)
     except (ValueError, TypeError) as error:
@@ -313,6 +342,7 @@ def test_distilled_regressor_fits_and_predicts_finite_values_or_names_the_parame
             raise AssertionError(f"a valid setting was refused: {message}") from error
         assert _names_a_parameter(message, case["invalid"]), message
         return
+    assume(not known)
     assert case["invalid"] is None, f"{case['invalid']}={case['invalid_value']!r} was accepted"
     for rows in (X, rng.normal(size=(5, X.shape[1])) * 3):
         predicted = distiller.predict(rows)
