@@ -33,6 +33,6 @@ else:
         # the seeding fixture above is harmless to share between examples
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
-    settings.register_profile("fast", max_examples=40, derandomize=True, **_common)
+    settings.register_profile("fast", max_examples=100, derandomize=True, **_common)
     settings.register_profile("long", max_examples=1000, **_common)
     settings.load_profile("fast")

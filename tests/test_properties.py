@@ -4,13 +4,14 @@ Every call either fits and then predicts labels from the label set (``predict_pr
 distributions with one column per class of ``classes_``, in that order), or raises a ValueError or
 TypeError whose message names the parameter at fault. A setting with only valid values must fit.
 
-Profiles live in ``tests/conftest.py``: ``fast`` (derandomized, a few dozen examples) runs in
+Profiles live in ``tests/conftest.py``: ``fast`` (derandomized, 100 examples a test) runs in
 ``make test``; ``make test-slow`` runs these tests again with ``--hypothesis-profile=long``.
 """
 
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge, RidgeClassifier
@@ -142,9 +143,12 @@ def classification_cases(draw):
         "student": draw(st.sampled_from(["tree", "logistic", "regressor", "linear_regressor"]))
         if draw(st.integers(0, 4))
         else "hard",
-        "temperature": draw(st.floats(0.05, 50.0)),
+        "temperature": draw(st.floats(0.05, 50.0) | st.sampled_from([1e-3, 1e3])),
         "alpha": draw(st.sampled_from([0.0, 1.0]) | st.floats(0.0, 1.0)),
-        "keep_mass": draw(st.sampled_from([1.0, 0.999, 0.5])),
+        "keep_mass": draw(st.sampled_from([1.0, 0.999, 0.5, 1e-9])),
+        "teacher_weights": draw(st.sampled_from([None, None, [1.0, 3.0], [0.0, 1.0]])),
+        "cv": draw(st.sampled_from([None, None, 2])),  # out-of-fold outputs (unfitted teacher)
+        "frame": draw(st.booleans()),  # X as a DataFrame with named columns
         "transfer": draw(st.sampled_from([None, None, "mixup", "noise", "munge"])),
         "n_transfer": draw(st.sampled_from([5, 1.5])),
         "n_unlabeled": draw(st.integers(0, max(0, n_samples - 2 * n_classes))),
@@ -174,7 +178,10 @@ def _data(case):
     labelled = np.ones(n, dtype=bool)
     labelled[2 * k : 2 * k + case["n_unlabeled"]] = False
     order = rng.permutation(n)
-    return X[order], y[order], labelled[order], rng
+    X = X[order]
+    if case["frame"]:
+        X = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    return X, y[order], labelled[order], rng
 
 
 def _marker(labels):
@@ -216,8 +223,13 @@ def test_distilled_classifier_fits_and_predicts_the_labels_or_names_the_paramete
         rows = y != labels[-1]  # the teacher knows labels[-1]; the student's rows never show it
     X, y, labelled = X[rows], y[rows], labelled[rows]
     label_set = labels if fitted_teacher else np.unique(y[labelled])
+    params = {}
+    if case["teacher"] == "two" and case["teacher_weights"] is not None:
+        params["teacher_weights"] = case["teacher_weights"]
+    if case["cv"] is not None and not fitted_teacher:
+        params["cv"] = case["cv"]
 
-    params = {
+    params |= {
         "temperature": case["temperature"],
         "alpha": case["alpha"],
         "keep_mass": case["keep_mass"],
@@ -271,6 +283,8 @@ def test_distilled_classifier_fits_and_predicts_the_labels_or_names_the_paramete
     assert refused is None, f"{refused} was accepted: {case}"
     _check_fitted_classifier(distiller, X, label_set)
     X_new = rng.normal(size=(7, X.shape[1])) * 3
+    if case["frame"]:
+        X_new = pd.DataFrame(X_new, columns=X.columns)
     _check_fitted_classifier(distiller, X_new, label_set)
 
 
