@@ -10,6 +10,7 @@ Profiles live in ``tests/conftest.py``: ``fast`` (derandomized, 100 examples a t
 
 import re
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
@@ -263,9 +264,14 @@ def test_distilled_classifier_fits_and_predicts_the_labels_or_names_the_paramete
     refused = "sample_weight" if case["student"] == "hard" and case["weights"] else None
     refused = case["invalid"] or refused
     known = KNOWN_ELSEWHERE.get((case["invalid"], case.get("invalid_value")), "")
+    passed = [X, y, sample_weight, distiller.student]
+    if case["teacher"] != "neighbors":  # a fitted KDTree counts its own queries
+        passed.append(teacher)
+    before = joblib.hash(passed)
     try:
         distiller.fit(X, y, sample_weight=sample_weight)
     except (ValueError, TypeError) as error:
+        assert joblib.hash(passed) == before  # nothing the user passed is changed
         message = str(error)
         if refused is None and "cannot learn a single class" in message:
             # valid, but the targets left a logistic student one class: say which settings help
@@ -281,6 +287,7 @@ def test_distilled_classifier_fits_and_predicts_the_labels_or_names_the_paramete
         raise
     assume(not (known and refused))
     assert refused is None, f"{refused} was accepted: {case}"
+    assert joblib.hash(passed) == before  # nothing the user passed is changed
     _check_fitted_classifier(distiller, X, label_set)
     X_new = rng.normal(size=(7, X.shape[1])) * 3
     if case["frame"]:
