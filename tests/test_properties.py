@@ -23,7 +23,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from skdistill import DistilledClassifier, DistilledRegressor
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import assume, given, note  # noqa: E402
+from hypothesis import given, note  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
@@ -73,18 +73,6 @@ INVALID = {
     "teacher_batch_size": [0],
     "teacher": [None, "rf"],
     "sample_weight": ["negative"],
-}
-
-# Settings that fail the property today, in parts of issue 9 that other work owns (section 2:
-# "Teacher that is not a model", "Loose values"). An example that fails in one of these known
-# ways is rejected (hypothesis.assume) instead of failing the suite; once that work lands, the
-# same examples pass and are no longer rejected. Each entry: (parameter, value) -> what happens.
-KNOWN_ELSEWHERE = {
-    ("teacher", None): "AttributeError about __sklearn_tags__ that does not name teacher",
-    ("teacher", "rf"): "AttributeError about __sklearn_tags__ that does not name teacher",
-    ("temperature", True): "accepted as 1.0",
-    ("alpha", True): "accepted as 1.0",
-    ("sample_weight", "negative"): "accepted",
 }
 
 
@@ -263,7 +251,6 @@ def test_distilled_classifier_fits_and_predicts_the_labels_or_names_the_paramete
     # the one valid setting refused: a 'hard' student that takes no sample_weight, given one
     refused = "sample_weight" if case["student"] == "hard" and case["weights"] else None
     refused = case["invalid"] or refused
-    known = KNOWN_ELSEWHERE.get((case["invalid"], case.get("invalid_value")), "")
     passed = [X, y, sample_weight, distiller.student]
     if case["teacher"] != "neighbors":  # a fitted KDTree counts its own queries
         passed.append(teacher)
@@ -279,13 +266,8 @@ def test_distilled_classifier_fits_and_predicts_the_labels_or_names_the_paramete
             return
         if refused is None:
             raise AssertionError(f"a valid setting was refused: {message}") from error
-        assume(not (known and not _names_a_parameter(message, refused)))
         assert _names_a_parameter(message, refused), message
         return
-    except Exception:
-        assume(not known)
-        raise
-    assume(not (known and refused))
     assert refused is None, f"{refused} was accepted: {case}"
     assert joblib.hash(passed) == before  # nothing the user passed is changed
     _check_fitted_classifier(distiller, X, label_set)
@@ -354,7 +336,6 @@ def test_distilled_regressor_fits_and_predicts_finite_values_or_names_the_parame
     sample_weight = rng.uniform(0.1, 3.0, size=len(y)) if case["weights"] else None
     distiller = DistilledRegressor(teacher, student, **params)
     note(distiller)
-    known = KNOWN_ELSEWHERE.get((case["invalid"], case.get("invalid_value")), "")
     try:
         distiller.fit(X, y, sample_weight=sample_weight)
     except (ValueError, TypeError) as error:
@@ -363,7 +344,6 @@ def test_distilled_regressor_fits_and_predicts_finite_values_or_names_the_parame
             raise AssertionError(f"a valid setting was refused: {message}") from error
         assert _names_a_parameter(message, case["invalid"]), message
         return
-    assume(not known)
     assert case["invalid"] is None, f"{case['invalid']}={case['invalid_value']!r} was accepted"
     for rows in (X, rng.normal(size=(5, X.shape[1])) * 3):
         predicted = distiller.predict(rows)
