@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 BENCH_STAMP := $(VENV)/.bench-installed
 PYTEST_FLAGS ?=
 
-.PHONY: demo test test-slow lint format docs bench clean
+.PHONY: demo test test-slow lint format docs bench bench-check clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,12 @@ $(BENCH_STAMP): $(STAMP)
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
+
+# re-run the fast benchmarks (a few minutes) and fail when a headline figure leaves the range
+# recorded in benchmarks/results/<name>.json, the range docs/benchmarks.md shows
+BENCH_CHECK ?= quality_digits grid_cache overhead transfer_digits
+bench-check: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py --check $(BENCH_CHECK)
 
 clean:
 	rm -rf $(VENV) docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst \

@@ -1,11 +1,28 @@
-"""What the benchmarks share: timing, medians, Markdown tables and the environment line."""
+"""What the benchmarks share: timing, medians with their spread, the figures ``run.py --check``
+re-measures, Markdown tables and the provenance of a run.
 
+The small API a benchmark uses (see ``bench_quality_digits.py`` for a short example):
+
+- ``seed_range(n)``: the seeds ``0 .. n-1``; ``deterministic()``: the context every measurement
+  runs in (one thread everywhere, torch's deterministic algorithms).
+- ``spread(values)``: a ``Spread`` (median, min, max, n) that formats as ``"0.59 [0.33, 0.70]"``
+  with any format spec (``f"{s:.2f}"``), ``s.pct()`` as ``"59% [33, 70]"``, and compares and
+  converts (``float(s)``) as its median, so sentences are built from it, not typed.
+- ``Section(name, title, body, figures)`` with ``figure(key, label, values, fmt)`` for each
+  headline: ``run.py`` writes them to ``results/<name>.json`` and the docs page, and
+  ``run.py --check <name>`` fails when a re-run's median leaves the recorded range.
+- ``provenance()``: commit, whether the tree was dirty, package versions.
+"""
+
+import json
 import os
 import platform
+import subprocess
 import sys
 import time
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import scipy
@@ -14,17 +31,234 @@ from sklearn.datasets import make_classification
 
 import skdistill
 
+REPO = Path(__file__).resolve().parent.parent
+
+
+def seed_range(n):
+    """The seeds of a benchmark with ``n`` of them: ``[0, 1, ..., n - 1]``."""
+    return list(range(n))
+
+
+@contextmanager
+def deterministic():
+    """One thread for BLAS, OpenMP and torch, and torch's deterministic algorithms, for the block.
+
+    With one thread every sum is taken in one order, so a seeded run repeats bit for bit on one
+    machine (``benchmarks/_pinned.py``, which ``run.py`` imports first, also pins the libraries'
+    code paths across processors). The previous settings come back afterwards.
+    """
+    with ExitStack() as stack:
+        stack.enter_context(single_threaded())
+        torch = sys.modules.get("torch")
+        if torch is None:
+            try:
+                import torch
+            except ImportError:
+                torch = None
+        if torch is not None:
+            threads = torch.get_num_threads()
+            was = torch.are_deterministic_algorithms_enabled()
+            torch.set_num_threads(1)
+            torch.use_deterministic_algorithms(True)
+            stack.callback(torch.set_num_threads, threads)
+            stack.callback(torch.use_deterministic_algorithms, was)
+        yield
+
+
+@dataclass(frozen=True)
+class Spread:
+    """A median over seeds (or repeats) with the smallest and largest value and their number.
+
+    Formats with any float format spec as ``median [min, max]``; compares, converts and sorts as
+    its median, so code that picked a best setting by median keeps working.
+    """
+
+    median: float
+    low: float
+    high: float
+    n: int
+
+    def __format__(self, spec):
+        if self.n <= 1 or self.low == self.high:
+            return format(self.median, spec)
+        return f"{self.median:{spec}} [{self.low:{spec}}, {self.high:{spec}}]"
+
+    def __str__(self):
+        return format(self, "g")
+
+    def fmt(self, one):
+        """``one(value)`` for the median, min and max: for formats a spec cannot say."""
+        if self.n <= 1 or self.low == self.high:
+            return one(self.median)
+        return f"{one(self.median)} [{one(self.low)}, {one(self.high)}]"
+
+    def pct(self, digits=0):
+        """As percentages: ``59% [33, 70]``."""
+        if np.isnan(self.median):
+            return "n/a"
+        if self.n <= 1 or self.low == self.high:
+            return f"{100 * self.median:.{digits}f}%"
+        return (
+            f"{100 * self.median:.{digits}f}% "
+            f"[{100 * self.low:.{digits}f}, {100 * self.high:.{digits}f}]"
+        )
+
+    def __float__(self):
+        return float(self.median)
+
+    def __lt__(self, other):
+        return self.median < float(other)
+
+    def __le__(self, other):
+        return self.median <= float(other)
+
+    def __gt__(self, other):
+        return self.median > float(other)
+
+    def __ge__(self, other):
+        return self.median >= float(other)
+
+
+def spread(values):
+    """``Spread`` of the finite values (NaN where there are none)."""
+    values = np.asarray([float(v) for v in values], dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if len(values) == 0:
+        return Spread(float("nan"), float("nan"), float("nan"), 0)
+    return Spread(float(np.median(values)), float(values.min()), float(values.max()), len(values))
+
+
+@dataclass
+class Figure:
+    """A headline figure: its per-seed (or per-repeat) values and how to print one of them.
+
+    ``run.py --check`` re-runs the benchmark and fails when the new median falls outside
+    ``[min, max]`` of the values recorded here: with five or more seeds, the median of an
+    independent re-run lands inside the range of the recorded seeds unless something changed.
+    """
+
+    key: str
+    label: str
+    values: list
+    fmt: str = ".3g"  # a format spec, or "%" for a percentage
+
+    @property
+    def spread(self):
+        return spread(self.values)
+
+    def show(self, value):
+        if np.isnan(value):
+            return "n/a"
+        return f"{100 * value:.0f}%" if self.fmt == "%" else format(value, self.fmt)
+
+    def as_dict(self):
+        s = self.spread
+        return {
+            "label": self.label,
+            "median": s.median,
+            "low": s.low,
+            "high": s.high,
+            "n": s.n,
+            "values": [float(v) for v in self.values],
+            "fmt": self.fmt,
+        }
+
+
+def figure(key, label, values, fmt=".3g"):
+    """A headline figure of a section (see ``Figure``)."""
+    return Figure(key, label, [float(v) for v in values], fmt)
+
 
 @dataclass
 class Section:
-    """One benchmark's part of docs/benchmarks.md: a ``##`` heading and the Markdown below it."""
+    """One benchmark's part of docs/benchmarks.md: a ``##`` heading, the Markdown below it, and
+    the headline figures that ``run.py --check`` re-measures."""
 
     name: str
     title: str
     body: str
+    figures: list = field(default_factory=list)
 
     def markdown(self):
         return f"## {self.title}\n\n{self.body.strip()}\n"
+
+    def figures_table(self):
+        """The checked figures as Markdown: what ``results/<name>.json`` records."""
+        rows = []
+        for f in self.figures:
+            s = f.spread
+            rows.append(
+                [f.label, f.show(s.median), f"{f.show(s.low)} to {f.show(s.high)}", str(s.n)]
+            )
+        return markdown_table(
+            ["headline figure", "median", "range (checked)", "seeds or repeats"], rows
+        )
+
+
+def check_figures(recorded, section):
+    """(key, new median, recorded low, high, inside) for each recorded figure of ``section``."""
+    new = {f.key: f for f in section.figures}
+    report = []
+    for key, old in recorded["figures"].items():
+        value = new[key].spread.median if key in new else float("nan")
+        low, high = old["low"], old["high"]
+        # a figure that is NaN in both is undefined alike (e.g. no gap to close)
+        inside = (np.isnan(value) and np.isnan(old["median"])) or (low <= value <= high)
+        report.append((key, value, low, high, bool(inside)))
+    return report
+
+
+def _git(*args):
+    try:
+        out = subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, check=True, timeout=30
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip()
+
+
+def provenance():
+    """Commit, dirty tree, the content hash of the library, and the package versions."""
+    versions = {"python": platform.python_version()}
+    for name in ("numpy", "scipy", "sklearn", "torch", "skorch", "threadpoolctl", "skdistill"):
+        module = sys.modules.get(name)
+        if module is None:
+            try:
+                module = __import__(name)
+            except ImportError:
+                continue
+        versions[name] = getattr(module, "__version__", "?")
+    # results and the docs page are written by the runs themselves: not counted as dirty
+    status = _git(
+        "status", "--porcelain", "--", ".", ":!benchmarks/results", ":!docs/benchmarks.md"
+    )
+    return {
+        "commit": _git("rev-parse", "--short", "HEAD"),
+        "dirty": bool(status) if status is not None else None,
+        "library_tree": _git("rev-parse", "--short", "HEAD:skdistill"),
+        "versions": versions,
+        "pinned": {
+            k: os.environ.get(k)
+            for k in ("OMP_NUM_THREADS", "MKL_CBWR", "ATEN_CPU_CAPABILITY", "OPENBLAS_CORETYPE")
+        },
+        "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}, {sys.platform})",
+    }
+
+
+def provenance_line(p):
+    """One Markdown line of a section: where and with what its figures were measured."""
+    commit = p["commit"] or "unknown"
+    dirty = " with uncommitted changes" if p["dirty"] else ""
+    versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items())
+    return (
+        f"_Measured at commit `{commit}`{dirty} (library tree `{p['library_tree']}`), "
+        f"{versions}; {p['machine']}._"
+    )
+
+
+def read_json(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def classification_data(n_rows, n_features, n_classes):

@@ -9,10 +9,11 @@ from _common import (
     Section,
     classification_data,
     clock,
+    deterministic,
+    figure,
     fmt_seconds,
     markdown_table,
     median,
-    single_threaded,
 )
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.model_selection import GridSearchCV
@@ -66,7 +67,7 @@ def run(quick=False):
     repeats = QUICK_REPEATS if quick else REPEATS
     X, y = classification_data(N_ROWS, N_FEATURES, N_CLASSES)
     n_candidates = len(TEMPERATURES) * len(ALPHAS)
-    with single_threaded():
+    with deterministic():
         teacher = CountingForest(n_estimators=N_TREES, random_state=0).fit(X, y)
         CountingForest.calls = 0
         with clock() as one_pass:
@@ -85,7 +86,13 @@ def run(quick=False):
     wall = {m: median([c.wall for c in timings[m]]) for m in timings}
     cpu = {m: median([c.cpu for c in timings[m]]) for m in timings}
     ratio_wall = median([on.wall / off.wall for on, off in zip(timings[None], timings[False])])
-    ratio_cpu = median([on.cpu / off.cpu for on, off in zip(timings[None], timings[False])])
+    ratios_cpu = [on.cpu / off.cpu for on, off in zip(timings[None], timings[False])]
+    ratio_cpu = median(ratios_cpu)
+    figures = [
+        figure("calls_cache_on", "teacher calls, `memory=None`", [max(calls[None])], "g"),
+        figure("calls_cache_off", "teacher calls, `memory=False`", [max(calls[False])], "g"),
+        figure("ratio_cpu", "CPU time, cache on / off", ratios_cpu, ".3f"),
+    ]
     rows = []
     for memory, label in ((None, "`memory=None` (cache on)"), (False, "`memory=False` (off)")):
         counted = ", ".join(str(c) for c in sorted(calls[memory]))
@@ -147,4 +154,4 @@ training fold takes {fmt_seconds(one_pass.wall)} s here.
 
 {reading}.
 """
-    return Section(NAME, TITLE, body)
+    return Section(NAME, TITLE, body, figures)

@@ -13,10 +13,11 @@ from _common import (
     Section,
     classification_data,
     clock,
+    deterministic,
+    figure,
     fmt_seconds,
     markdown_table,
     median,
-    single_threaded,
 )
 from scipy.special import softmax
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
@@ -120,6 +121,7 @@ def _measure(teacher, X, y, keep_mass, repeats):
             max(d.cpu / h.cpu for d, h in zip(dist, hand)),
         ),
         "wall_ratio": median([d.wall / h.wall for d, h in zip(dist, hand)]),
+        "ratios": [d.cpu / h.cpu for d, h in zip(dist, hand)],
         "agreement": agreement,
     }
 
@@ -127,12 +129,21 @@ def _measure(teacher, X, y, keep_mass, repeats):
 def run(quick=False):
     repeats = QUICK_REPEATS if quick else REPEATS
     X, y = classification_data(N_ROWS, N_FEATURES, N_CLASSES)
-    rows, shares = [], []
+    rows, shares, figures = [], [], []
     worst, lowest, highest = 0.0, float("inf"), 0.0
-    with single_threaded():
+    with deterministic():
         for description, teacher in _teachers(X, y):
             for keep_mass in (1.0, 0.999):
                 result = _measure(teacher, X, y, keep_mass, repeats)
+                short = description.split(" (")[0]
+                figures.append(
+                    figure(
+                        f"{short}_keep{keep_mass:g}_ratio",
+                        f"{short}, keep_mass={keep_mass:g}: CPU time, distiller / by hand",
+                        result["ratios"],
+                        ".3f",
+                    )
+                )
                 worst = max(worst, result["ratio"])
                 lowest = min(lowest, result["ratio_range"][0])
                 highest = max(highest, result["ratio_range"][1])
@@ -200,4 +211,4 @@ paths fit the same tree (share of the training rows both students predict alike)
 
 {verdict}. Share of the baseline spent in the teacher pass: {teacher_share}.
 """
-    return Section(NAME, TITLE, body)
+    return Section(NAME, TITLE, body, figures)

@@ -17,10 +17,11 @@ from _common import (
     Section,
     classification_data,
     clock,
+    deterministic,
+    figure,
     fmt_seconds,
     markdown_table,
     median,
-    single_threaded,
 )
 from scipy.special import softmax
 from skorch import NeuralNetClassifier
@@ -188,36 +189,29 @@ def run(quick=False):
     X, y = classification_data(N_TRAIN + N_TEST, N_FEATURES, N_CLASSES)
     X = X.astype(np.float32)
     X_train, X_test, y_train, y_test = X[:N_TRAIN], X[N_TRAIN:], y[:N_TRAIN], y[N_TRAIN:]
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with single_threaded():
-            teacher = MLPStudent(TEACHER_HIDDEN, max_epochs=epochs, random_state=0)
-            teacher.fit(X_train, y_train)
-            with clock() as teacher_pass:
-                _teacher_logits(teacher, X_train)
-            # one untimed run of each, which also checks that they learn alike
-            accuracy = {
-                way: _accuracy(
-                    fit(teacher, X_train, y_train, epochs), X_test, y_test, teacher.classes_
-                )
-                for way, fit in WAYS.items()
-            }
-            times = {way: [] for way in WAYS}
-            ways = list(WAYS)
-            for repeat in range(repeats):
-                # rotate the order, so that a drift in the machine's load favours none of them
-                for way in ways[repeat % len(ways) :] + ways[: repeat % len(ways)]:
-                    with clock() as timed:
-                        WAYS[way](teacher, X_train, y_train, epochs)
-                    times[way].append(timed)
-            fitted = _student(epochs).fit(X_train, y_train)
-            loader = {
-                name: median([_loader_cpu(fitted, X_train, y_train, epochs, it) for _ in range(3)])
-                for name, it in (("torch", torch.utils.data.DataLoader), ("slice", SliceLoader))
-            }
-    finally:
-        torch.set_num_threads(threads)
+    with deterministic():
+        teacher = MLPStudent(TEACHER_HIDDEN, max_epochs=epochs, random_state=0)
+        teacher.fit(X_train, y_train)
+        with clock() as teacher_pass:
+            _teacher_logits(teacher, X_train)
+        # one untimed run of each, which also checks that they learn alike
+        accuracy = {
+            way: _accuracy(fit(teacher, X_train, y_train, epochs), X_test, y_test, teacher.classes_)
+            for way, fit in WAYS.items()
+        }
+        times = {way: [] for way in WAYS}
+        ways = list(WAYS)
+        for repeat in range(repeats):
+            # rotate the order, so that a drift in the machine's load favours none of them
+            for way in ways[repeat % len(ways) :] + ways[: repeat % len(ways)]:
+                with clock() as timed:
+                    WAYS[way](teacher, X_train, y_train, epochs)
+                times[way].append(timed)
+        fitted = _student(epochs).fit(X_train, y_train)
+        loader = {
+            name: median([_loader_cpu(fitted, X_train, y_train, epochs, it) for _ in range(3)])
+            for name, it in (("torch", torch.utils.data.DataLoader), ("slice", SliceLoader))
+        }
 
     def ratio(num, den, kind="cpu"):
         pairs = [getattr(n, kind) / getattr(d, kind) for n, d in zip(times[num], times[den])]
@@ -249,6 +243,15 @@ def run(quick=False):
             for key, (num, den, text) in RATIOS.items()
         ],
     )
+    figures = [
+        figure(
+            f"{key}_ratio",
+            f"CPU time ratio: {text}",
+            [n.cpu / d.cpu for n, d in zip(times[num], times[den])],
+            ".3f",
+        )
+        for key, (num, den, text) in RATIOS.items()
+    ]
     headline = ratios["labels"][0]
     verdict = (
         f"Distilled fit / the same `MLPStudent` on the labels: **{headline:.3f}**, "
@@ -292,4 +295,4 @@ come from the untimed runs and check that the fits learn alike (teacher:
 
 {verdict}
 """
-    return Section(NAME, TITLE, body)
+    return Section(NAME, TITLE, body, figures)

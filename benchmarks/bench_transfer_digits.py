@@ -13,11 +13,13 @@ import warnings
 
 from _common import (
     Section,
+    deterministic,
+    figure,
     fmt_share,
     frosst_hinton_table,
     markdown_table,
-    median,
-    single_threaded,
+    seed_range,
+    spread,
 )
 from joblib import Memory
 from sklearn.datasets import load_digits
@@ -35,7 +37,7 @@ TITLE = "Net into tree on digits with transfer sets"
 DEPTH, WIDE_DEPTH = 8, 12
 TEMPERATURE, ALPHA = 1.0, 0.5
 GENERATORS = {"mixup": Mixup, "munge": Munge}
-FULL = {"seeds": [0, 1, 2], "sizes": [2_000, 10_000, 50_000], "cv_size": 10_000}
+FULL = {"seeds": seed_range(5), "sizes": [2_000, 10_000, 50_000], "cv_size": 10_000}
 QUICK = {"seeds": [0], "sizes": [2_000], "cv_size": 2_000}
 
 
@@ -106,27 +108,44 @@ def run(quick=False):
     seeds = config["seeds"]
     X, y = load_digits(return_X_y=True)
     X = X / 16.0  # pixel values 0..16 to 0..1, a fixed scaling the net trains better on
-    with single_threaded(), tempfile.TemporaryDirectory() as cache_dir:
+    with deterministic(), tempfile.TemporaryDirectory() as cache_dir:
         per_seed = [_one_seed(seed, X, y, config, cache_dir) for seed in seeds]
 
     def med(key, index):
-        return median([r[key][index] for r in per_seed])
+        return spread([r[key][index] for r in per_seed]).fmt(fmt_share)
 
-    def gap_closed(key):
+    def closed_each(key):
         # per seed, then the median: each seed has its own net and label-trained tree
         labels = (key[0], "labels")
-        return median(
-            [(r[key][0] - r[labels][0]) / (r["teacher"] - r[labels][0]) for r in per_seed]
-        )
+        return [(r[key][0] - r[labels][0]) / (r["teacher"] - r[labels][0]) for r in per_seed]
 
-    teacher_accuracy = median([r["teacher"] for r in per_seed])
-    rows = [["MLP (256 hidden) teacher", "", "", fmt_share(teacher_accuracy), "100%", ""]]
+    def gap_closed(key):
+        return spread(closed_each(key))
+
+    teacher_accuracy = spread([r["teacher"] for r in per_seed])
+    rows = [["MLP (256 hidden) teacher", "", "", teacher_accuracy.fmt(fmt_share), "100%", ""]]
+    figures = [
+        figure("teacher_accuracy", "teacher: accuracy", [r["teacher"] for r in per_seed], ".4f"),
+        figure(
+            f"depth{DEPTH}_labels_accuracy",
+            f"tree depth {DEPTH} on labels: accuracy",
+            [r[DEPTH, "labels"][0] for r in per_seed],
+            ".4f",
+        ),
+    ]
 
     def add(label, key, targets, rows_text):
         closed = "0 (reference)" if key[1] == "labels" else f"{gap_closed(key):+.2f}"
-        rows.append(
-            [label, targets, rows_text, fmt_share(med(key, 0)), fmt_share(med(key, 1)), closed]
-        )
+        rows.append([label, targets, rows_text, med(key, 0), med(key, 1), closed])
+        if key[0] == DEPTH and key[1] in GENERATORS and key[2] == max(config["sizes"]):
+            figures.append(
+                figure(
+                    f"depth{DEPTH}_{key[1]}_{key[2]}_closed",
+                    f"tree depth {DEPTH}, {key[2]:,} {key[1]} rows: share of the gap closed",
+                    closed_each(key),
+                    "+.2f",
+                )
+            )
 
     add(f"tree depth {DEPTH}, labels", (DEPTH, "labels"), "", "")
     add(f"tree depth {DEPTH}, distilled", (DEPTH, "none", 0), "fitted net", "0")
@@ -169,7 +188,7 @@ def run(quick=False):
     )
     published, published_closed = frosst_hinton_table()
     body = _body(config, table, published, per_seed, gap_closed, published_closed)
-    return Section(NAME, TITLE, body)
+    return Section(NAME, TITLE, body, figures)
 
 
 def _body(config, table, published, per_seed, gap_closed, published_closed):
@@ -177,15 +196,18 @@ def _body(config, table, published, per_seed, gap_closed, published_closed):
     largest = max(sizes)
     depth_keys = [(DEPTH, "none", 0)] + [(DEPTH, n, s) for n in GENERATORS for s in sizes]
     depth_keys += [(DEPTH, "cv", 0)] + [(DEPTH, "cv " + n, cv_size) for n in GENERATORS]
-    best = max(depth_keys, key=gap_closed)
+    best = max(depth_keys, key=lambda key: float(gap_closed(key)))
 
     oof_effect = max(
-        abs(gap_closed((DEPTH, "cv " + name, cv_size)) - gap_closed((DEPTH, name, cv_size)))
+        abs(
+            float(gap_closed((DEPTH, "cv " + name, cv_size)))
+            - float(gap_closed((DEPTH, name, cv_size)))
+        )
         for name in GENERATORS
     )
 
     def fresh(depth):
-        return median([r["fresh", depth] for r in per_seed])
+        return spread([r["fresh", depth] for r in per_seed]).fmt(fmt_share)
 
     best_closed = gap_closed(best)
     verdict = "reaches" if best_closed >= 0.5 else "falls short of"
@@ -194,7 +216,7 @@ def _body(config, table, published, per_seed, gap_closed, published_closed):
     best_name = targets + rows_name
     reading = [
         f"The best depth-{DEPTH} tree ({best_name}) closes {best_closed:+.2f} of the gap "
-        f"(median of {len(seeds)} seed(s)); the target of 0.50 is the published "
+        f"(median [min, max] of {len(seeds)} seed(s)); the target of 0.50 is the published "
         f"{published_closed:+.2f}, which it {verdict}.",
         "Without synthetic rows the tree sees the net only on the rows it was trained on, "
         f"where its targets are nearly the labels: {gap_closed((DEPTH, 'none', 0)):+.2f}. "
@@ -213,13 +235,13 @@ def _body(config, table, published, per_seed, gap_closed, published_closed):
             else f": out-of-fold targets change the share by up to {oof_effect:.2f}."
         ),
         f"Where the limit is: the depth-{DEPTH} tree distilled from {largest:,} mixup rows "
-        f"agrees with the net on only {fmt_share(fresh(DEPTH))} of new mixup rows drawn like "
+        f"agrees with the net on only {fresh(DEPTH)} of new mixup rows drawn like "
         "its own, so it cannot follow the net even where it was shown it; its "
         f"{2**DEPTH} leaves are too few. A depth-{WIDE_DEPTH} tree follows those rows more "
-        f"closely ({fmt_share(fresh(WIDE_DEPTH))}) but reaches only "
-        f"{fmt_share(median([r[(WIDE_DEPTH, 'mixup', largest)][1] for r in per_seed]))} "
+        f"closely ({fresh(WIDE_DEPTH)}) but reaches only "
+        f"{spread([r[(WIDE_DEPTH, 'mixup', largest)][1] for r in per_seed]).fmt(fmt_share)} "
         "fidelity on the test digits (its own tree on labels: "
-        f"{fmt_share(median([r[(WIDE_DEPTH, 'labels')][0] for r in per_seed]))} accuracy): "
+        f"{spread([r[(WIDE_DEPTH, 'labels')][0] for r in per_seed]).fmt(fmt_share)} accuracy): "
         "single-pixel thresholds learnt on synthetic rows carry over to real digits only so "
         "far. Frosst and Hinton's depth-8 soft tree has a learned linear filter over all "
         "pixels at each of its 255 inner nodes, far more than one pixel threshold.",
@@ -237,8 +259,8 @@ training rows itself; "cv=5 out-of-fold": an unfitted copy is passed with `cv=5`
 training row's targets come from a net fitted on the other four folds (the net fitted on all
 rows labels the synthetic ones; a `joblib.Memory` disk cache shares the fold fits between
 rows of the table). Test accuracy and fidelity (`skdistill.metrics.fidelity_score`: share of
-test rows on which the tree predicts the net's label) are medians over {len(seeds)} seed(s)
-({", ".join(map(str, seeds))}); the share of the gap closed in test accuracy, (distilled -
+test rows on which the tree predicts the net's label) are medians [min, max] over {len(seeds)}
+seed(s) ({", ".join(map(str, seeds))}); the share of the gap closed in test accuracy, (distilled -
 labels) / (teacher - labels), is computed per seed against the tree of the same depth on
 labels, then the median taken.
 

@@ -16,10 +16,11 @@ from _common import (
     Section,
     classification_data,
     clock,
+    deterministic,
+    figure,
     fmt_seconds,
     markdown_table,
     median,
-    single_threaded,
 )
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
@@ -136,6 +137,7 @@ def _measure(teacher, X, repeats):
         "method": method,
         "output_bytes": reference.astype(np.float64).nbytes,
         "rows": rows,
+        "ratios": ratios,
     }
 
 
@@ -143,7 +145,7 @@ def run(quick=False):
     config = QUICK if quick else FULL
     n_rows, repeats = config["rows"], config["repeats"]
     X, y = classification_data(N_TRAIN, N_FEATURES, N_CLASSES)
-    with single_threaded():
+    with deterministic():
         teachers = _teachers(X, y)
         transfer_set = GaussianNoise(scale=0.1, random_state=0).fit(X).sample(n_rows)
         measured = [
@@ -183,7 +185,31 @@ def run(quick=False):
         align=["l", "l", "r", "r", "r", "r"],
     )
     body = _body(n_rows, repeats, table, measured, ratios)
-    return Section(NAME, TITLE, body)
+    return Section(NAME, TITLE, body, _figures(measured))
+
+
+def _figures(measured):
+    """Per teacher: the batched labelling's CPU-time ratios (one per repeat) and its peak MiB."""
+    batched = f"distiller, teacher_batch_size={BATCH:,}"
+    figures = []
+    for description, result in measured:
+        short = description.split(" (")[0]
+        peaks = {row[0]: row[5] for row in result["rows"]}
+        figures += [
+            figure(
+                f"{short}_batched_ratio",
+                f"{short}: CPU time of batches / one call",
+                result["ratios"][batched],
+                ".3f",
+            ),
+            figure(
+                f"{short}_batched_peak_mib",
+                f"{short}: peak MiB in batches",
+                [round(peaks[batched] / 2**20)],
+                ".0f",
+            ),
+        ]
+    return figures
 
 
 def _body(n_rows, repeats, table, measured, ratios):

@@ -3,17 +3,24 @@
     python benchmarks/run.py                  # every benchmark; writes the docs page
     python benchmarks/run.py overhead         # one benchmark; updates its section of the page
     python benchmarks/run.py --quick          # fewer repeats, a smoke run; prints only
+    python benchmarks/run.py --check quality_digits   # re-run; exit 1 if a figure moved
 
-Each benchmark's section is kept in benchmarks/results/<name>.md, so running one benchmark again
-replaces its section and keeps the others. A quick run writes nothing unless --output is given.
+Each benchmark's section is kept in benchmarks/results/<name>.md and its headline figures (the
+values per seed, median and range) in benchmarks/results/<name>.json, so running one benchmark
+again replaces its section and keeps the others. A quick run writes nothing unless --output is
+given; a check writes nothing, and fails when a headline figure's new median falls outside the
+range recorded in the JSON file (the range the docs page shows).
 """
 
 import argparse
+import json
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
+import _pinned  # noqa: F401  (first: pins the numeric libraries before they are imported)
 import bench_bucilua_letter
 import bench_fingerprint
 import bench_grid_cache
@@ -25,7 +32,7 @@ import bench_soft_tree
 import bench_torch_overhead
 import bench_transfer_digits
 import bench_transfer_scale
-from _common import environment
+from _common import check_figures, deterministic, environment, provenance, provenance_line
 
 BENCHMARKS = {
     module.NAME: module
@@ -58,8 +65,20 @@ module `benchmarks/bench_<name>.py`. Every random choice has a fixed seed (data,
 The machine is small and shared: {env}. BLAS and OpenMP are limited to one thread
 (`threadpoolctl`), so that a process's CPU time is the work it did, whatever else runs beside it;
 timings are medians over repeats, and each section says how many. Ratios come from runs that
-alternate the two sides, so that a change in the machine's load favours neither. Quality figures
-are medians over seeds.
+alternate the two sides, so that a change in the machine's load favours neither. CPU time on one
+thread is little affected by other jobs, but not immune: a busy machine's shared caches still
+slow a process a little, so timing ranges are wider than the code alone would make them.
+
+Quality figures are medians over seeds, printed as `median [min, max]` over the seeds. Every run
+is seeded (data splits, models, transfer sets, torch's generator) and runs on one thread with
+torch's deterministic algorithms, and `benchmarks/_pinned.py` pins MKL, ATen and OpenBLAS to
+their AVX2 code paths, so a re-run on this machine repeats every per-seed value exactly; on
+another processor the per-seed values of the neural students can still differ a little (their
+training amplifies the last bits of any difference in arithmetic), which is why the claims rest
+on the median of several seeds and its range. `python benchmarks/run.py --check NAME` re-runs a
+benchmark and fails when a headline figure's median falls outside the range recorded in its
+section's "headline figures" table (and `benchmarks/results/NAME.json`); `make bench-check` does
+it for the fast benchmarks.
 """
 
 
@@ -71,9 +90,57 @@ def _write(path, text):
     os.replace(partial, path)
 
 
-def _section_file(section, env, seconds):
+def _section_file(section, env, seconds, origin):
     stamp = f"{ENV_MARK}{env} -->\n"
-    return f"{stamp}{section.markdown()}\n_Took {seconds:.0f} s to run._\n"
+    figures = ""
+    if section.figures:
+        figures = (
+            "\nHeadline figures, checked by `python benchmarks/run.py --check "
+            f"{section.name}` (it fails when a re-run's median leaves the range):\n\n"
+            f"{section.figures_table()}\n"
+        )
+    return (
+        f"{stamp}{section.markdown()}{figures}\n{provenance_line(origin)} "
+        f"_Took {seconds:.0f} s to run._\n"
+    )
+
+
+def _figures_json(section, origin, seconds):
+    record = {
+        "name": section.name,
+        "provenance": origin,
+        "seconds": round(seconds),
+        "figures": {f.key: f.as_dict() for f in section.figures},
+    }
+    return json.dumps(record, indent=1, allow_nan=True) + "\n"
+
+
+def check(names):
+    """Re-run each benchmark and compare its headline figures with the recorded ranges."""
+    failed = []
+    for name in names:
+        path = RESULTS / f"{name}.json"
+        if not path.exists():
+            print(f"{name}: no recorded figures ({path.name}); run it once without --check")
+            failed.append(name)
+            continue
+        recorded = json.loads(path.read_text(encoding="utf-8"))
+        start = time.perf_counter()
+        with deterministic():
+            section = BENCHMARKS[name].run(quick=False)
+        seconds = time.perf_counter() - start
+        print(f"# check {name} ({seconds:.0f} s), recorded at {recorded['provenance']['commit']}")
+        for key, value, low, high, inside in check_figures(recorded, section):
+            mark = "ok  " if inside else "FAIL"
+            shown = "nan" if math.isnan(value) else f"{value:.4g}"
+            print(f"{mark} {key}: {shown} (recorded range {low:.4g} to {high:.4g})")
+            if not inside:
+                failed.append(f"{name}:{key}")
+    if failed:
+        print(f"outside the recorded ranges: {', '.join(failed)}")
+        return 1
+    print("every headline figure within its recorded range")
+    return 0
 
 
 def _assemble(sections, env):
@@ -113,11 +180,18 @@ def main(argv=None):
         help=f"page to write (default: {DOCS_PAGE.relative_to(HERE.parent)}; "
         "a --quick run writes none unless given)",
     )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="re-run and exit 1 when a headline figure leaves the range in results/<name>.json",
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
         parser.error(f"unknown benchmark(s) {unknown}; choose from {list(BENCHMARKS)}")
     names = args.names or list(BENCHMARKS)
+    if args.check:
+        return check(names)
     write = args.output is not None or not args.quick
     output = args.output or DOCS_PAGE
     env = environment()
@@ -125,14 +199,16 @@ def main(argv=None):
     print(f"# {env}\n", flush=True)
     sections = {}
     for name in names:
+        origin = provenance()  # before the run: the code it ran
         start = time.perf_counter()
-        section = BENCHMARKS[name].run(quick=args.quick)
+        with deterministic():
+            section = BENCHMARKS[name].run(quick=args.quick)
         seconds = time.perf_counter() - start
-        print(section.markdown(), flush=True)
-        print(f"({name}: {seconds:.0f} s)\n", flush=True)
-        sections[name] = _section_file(section, env, seconds)
+        sections[name] = _section_file(section, env, seconds, origin)
+        print(sections[name].partition("\n")[2], flush=True)
         if write and not args.quick:
             _write(RESULTS / f"{name}.md", sections[name])
+            _write(RESULTS / f"{name}.json", _figures_json(section, origin, seconds))
     if write:
         _write(output, _assemble(sections, env))
         print(f"wrote {output}")
