@@ -243,7 +243,33 @@ def provenance():
             for k in ("OMP_NUM_THREADS", "MKL_CBWR", "ATEN_CPU_CAPABILITY", "OPENBLAS_CORETYPE")
         },
         "machine": f"{os.cpu_count()} CPU cores ({platform.machine()}, {sys.platform})",
+        "cpu": _cpu(),
     }
+
+
+def _cpu():
+    """The processor and the widest vector instructions torch uses on it: the per-seed values of
+    neural students depend on them (see ``_pinned.py``)."""
+    name = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            fields = dict(
+                line.split(":", 1)
+                for line in info.read().split("\n\n")[0].splitlines()
+                if ":" in line
+            )
+        fields = {k.strip(): v.strip() for k, v in fields.items()}
+        name = (
+            f"{fields.get('model name', name)}, family {fields.get('cpu family', '?')} "
+            f"model {fields.get('model', '?')}"
+            + (", AVX-512" if "avx512f" in fields.get("flags", "").split() else "")
+        )
+    except OSError:
+        pass
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        name += f"; torch kernels {torch.backends.cpu.get_cpu_capability()}"
+    return name
 
 
 def provenance_line(p):
@@ -253,7 +279,7 @@ def provenance_line(p):
     versions = ", ".join(f"{k} {v}" for k, v in p["versions"].items())
     return (
         f"_Measured at commit `{commit}`{dirty} (library tree `{p['library_tree']}`), "
-        f"{versions}; {p['machine']}._"
+        f"{versions}; {p['machine']}, {p.get('cpu', 'processor not recorded')}._"
     )
 
 

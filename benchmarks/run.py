@@ -4,6 +4,7 @@
     python benchmarks/run.py overhead         # one benchmark; updates its section of the page
     python benchmarks/run.py --quick          # fewer repeats, a smoke run; prints only
     python benchmarks/run.py --check quality_digits   # re-run; exit 1 if a figure moved
+    python benchmarks/run.py --assemble       # rebuild the docs page from results/, run nothing
 
 Each benchmark's section is kept in benchmarks/results/<name>.md and its headline figures (the
 values per seed, median and range) in benchmarks/results/<name>.json, so running one benchmark
@@ -185,6 +186,11 @@ def main(argv=None):
         action="store_true",
         help="re-run and exit 1 when a headline figure leaves the range in results/<name>.json",
     )
+    parser.add_argument(
+        "--assemble",
+        action="store_true",
+        help="write the docs page from the sections in results/ without running anything",
+    )
     args = parser.parse_args(argv)
     unknown = [name for name in args.names if name not in BENCHMARKS]
     if unknown:
@@ -192,6 +198,11 @@ def main(argv=None):
     names = args.names or list(BENCHMARKS)
     if args.check:
         return check(names)
+    if args.assemble:
+        output = args.output or DOCS_PAGE
+        _write(output, _assemble({}, environment()))
+        print(f"wrote {output}")
+        return 0
     write = args.output is not None or not args.quick
     output = args.output or DOCS_PAGE
     env = environment()
