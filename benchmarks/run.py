@@ -67,8 +67,10 @@ The machine is small and shared: {env}. BLAS and OpenMP are limited to one threa
 (`threadpoolctl`), so that a process's CPU time is the work it did, whatever else runs beside it;
 timings are medians over repeats, and each section says how many. Ratios come from runs that
 alternate the two sides, so that a change in the machine's load favours neither. CPU time on one
-thread is little affected by other jobs, but not immune: a busy machine's shared caches still
-slow a process a little, so timing ranges are wider than the code alone would make them.
+thread is less affected by other jobs than wall time, but not immune: on a busy machine the
+shared caches and memory slow a process down (a net's epoch took about 1.5 times its quiet-machine
+CPU time while seven other jobs ran), so absolute seconds move with the load, and the ratios,
+whose two sides share the load, move less. Timing ranges are ranges over repeats.
 
 Quality figures are medians over seeds, printed as `median [min, max]` over the seeds. Every run
 is seeded (data splits, models, transfer sets, torch's generator) and runs on one thread with
