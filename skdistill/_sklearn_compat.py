@@ -5,6 +5,7 @@ upgrade touches this file alone.
 """
 
 from sklearn.base import _fit_context
+from sklearn.tree._tree import Tree
 from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.metadata_routing import (
@@ -31,6 +32,7 @@ __all__ = [
     "MetadataRouter",
     "MethodMapping",
     "StrOptions",
+    "Tree",
     "_check_sample_weight",
     "_fit_context",
     "_get_feature_names",

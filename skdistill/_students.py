@@ -20,6 +20,7 @@ from sklearn.utils import get_tags
 
 from ._sklearn_compat import _routing_enabled, _safe_indexing, has_fit_parameter
 from ._soft import expand_weighted_rows, keep_top_mass
+from ._soft_tree import fit_soft_tree, grows_without_copies
 
 STUDENT_METHODS = ("auto", "weights", "regression", "hard", "native")
 
@@ -117,12 +118,19 @@ def _cannot_learn_message(student, owner):
 
 
 def fit_weighted(student, X, targets, classes, sample_weight, keep_mass, fit_params):
-    """Fit a weight-taking classifier on one weighted copy of each row per class."""
+    """Fit a weight-taking classifier on one weighted copy of each row per class.
+
+    A Gini tree (or a Pipeline ending in one) is grown on the target vectors instead, without
+    copies: the same tree, at a cost that does not grow with the classes (see ``_soft_tree``).
+    """
     targets = keep_top_mass(targets, keep_mass)
+    one_hot = np.all((targets == 0.0) | (targets == 1.0))
+    if not one_hot and not fit_params and grows_without_copies(student):
+        return fit_soft_tree(student, X, targets, classes, sample_weight)
     rows, cols, weights = expand_weighted_rows(targets)
     if sample_weight is not None:
         weights = weights * sample_weight[rows]
-    elif len(rows) == len(targets) and np.all(weights == 1.0):
+    elif one_hot:
         # one-hot targets (alpha=0): the plain fit, exactly the student trained on the labels
         return _fit_labels(student, X, classes[cols], fit_params, "weights")
     return _fit_labels(
