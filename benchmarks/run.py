@@ -33,6 +33,7 @@ import bench_soft_tree
 import bench_torch_overhead
 import bench_transfer_digits
 import bench_transfer_scale
+import bench_tree_students
 from _common import check_figures, deterministic, environment, provenance, provenance_line
 
 BENCHMARKS = {
@@ -49,6 +50,7 @@ BENCHMARKS = {
         bench_transfer_scale,
         bench_soft_tree,
         bench_interpretable,
+        bench_tree_students,
     )
 }
 HERE = Path(__file__).resolve().parent

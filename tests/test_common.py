@@ -7,6 +7,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skdistill import DistilledClassifier, DistilledRegressor
 from skdistill.torch import MLPStudent
+from skdistill.tree import GuidedTreeClassifier
 
 
 def _fitted_classifier_teacher():
@@ -19,6 +20,8 @@ def _fitted_classifier_teacher():
 FITTED_TEACHER = _fitted_classifier_teacher()
 
 ESTIMATORS = [
+    # the searched tree student, on labels
+    GuidedTreeClassifier(max_depth=3, n_thresholds=8, random_state=0),
     # a tree student, an unfitted teacher
     DistilledClassifier(
         DecisionTreeClassifier(max_depth=4, random_state=0), DecisionTreeClassifier(random_state=0)
