@@ -24,6 +24,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skdistill import DistilledClassifier
 from skdistill._soft import expand_weighted_rows
+from skdistill._students import fit_weighted
 from skdistill.transfer import Mixup
 from skdistill.tree import GuidedTreeClassifier
 
@@ -126,7 +127,8 @@ def _one(X, y, depths, seed):
 
 def _spread(values, decimals=3):
     values = np.asarray(values)
-    return f"{np.median(values):.{decimals}f} ({values.min():.{decimals}f}-{values.max():.{decimals}f})"
+    low, mid, high = (f"{v:.{decimals}f}" for v in (values.min(), np.median(values), values.max()))
+    return f"{mid} ({low}-{high})"
 
 
 def _quality(tables, kind, seeds):
@@ -146,9 +148,8 @@ def _quality(tables, kind, seeds):
             secs = [median([r[2] for r in results[t][(name, depth)]]) for t in tables]
             cells = [_spread([r[0] for r in results[t][(name, depth)]]) for t in tables]
             summary[(name, depth)] = (float(np.mean(accs)), float(np.mean(fids)))
-            rows.append(
-                [name, *cells, f"{np.mean(accs):.3f}", f"{np.mean(fids):.3f}", f"{median(secs):.1f}"]
-            )
+            means = [f"{np.mean(accs):.3f}", f"{np.mean(fids):.3f}", f"{median(secs):.1f}"]
+            rows.append([name, *cells, *means])
         teacher = [median([r[0] for r in results[t][("teacher", 0)]]) for t in tables]
         rows.append(["teacher (HistGradientBoosting)", *[f"{a:.3f}" for a in teacher]])
         rows[-1] += [f"{np.mean(teacher):.3f}", "", ""]
@@ -194,44 +195,44 @@ def _digits(seeds, depth=8, n_transfer=50_000):
     return markdown_table(["digits, depth 8", "test accuracy", "share of gap closed"], rows)
 
 
+def _cost_one(n_classes, repeats, n_rows, n_transfer, depth):
+    X, y = make_classification(
+        n_samples=n_rows, n_features=20, n_informative=10, n_redundant=5,
+        n_classes=n_classes, random_state=0,
+    )  # fmt: skip
+    teacher = RandomForestClassifier(n_estimators=100, random_state=0).fit(X, y)
+    X_all = np.concatenate([X, Mixup(random_state=0).fit(X).sample(n_transfer)])
+    labels = teacher.predict(X_all)
+    targets = teacher.predict_proba(X_all)
+    classes = np.arange(n_classes)
+
+    def mimic():
+        DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X_all, labels)
+
+    def soft():  # the student's fit inside DistilledClassifier.fit (keep_mass at its default)
+        tree = DecisionTreeClassifier(max_depth=depth, random_state=0)
+        fit_weighted(tree, X_all, targets, classes, None, 0.999, {})
+
+    def copies():
+        r, c, w = expand_weighted_rows(targets)
+        DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X_all[r], c, sample_weight=w)
+
+    times = {"mimic": [], "soft": [], "copies": []}
+    for _ in range(repeats):  # alternate, so a change in load favours no side
+        for key, fn in (("mimic", mimic), ("soft", soft), ("copies", copies)):
+            with clock() as c:
+                fn()
+            times[key].append(c.cpu)
+    return [median(times[key]) for key in ("mimic", "soft", "copies")]
+
+
 def _cost(repeats, n_rows=10_000, n_transfer=50_000, depth=10):
-    """CPU seconds of a depth-10 tree on soft targets (rows plus mixup rows, a 100-tree forest
-    teacher) against mimic, and against the one-copy-per-class fit it replaces."""
+    """CPU seconds of a depth-10 tree student's fit on soft targets (rows plus mixup rows, a
+    100-tree forest teacher, alpha=1) as skdistill makes it, against mimic and against the
+    one-copy-per-class fit skdistill made before."""
     rows = []
     for n_classes in COST_CLASSES:
-        X, y = make_classification(
-            n_samples=n_rows, n_features=20, n_informative=10, n_redundant=5,
-            n_classes=n_classes, random_state=0,
-        )  # fmt: skip
-        teacher = RandomForestClassifier(n_estimators=100, random_state=0).fit(X, y)
-        X_all = np.concatenate([X, Mixup(random_state=0).fit(X).sample(n_transfer)])
-        labels = teacher.predict(X_all)
-
-        def mimic():
-            DecisionTreeClassifier(max_depth=depth, random_state=0).fit(X_all, labels)
-
-        distiller = DistilledClassifier(
-            teacher, DecisionTreeClassifier(max_depth=depth, random_state=0), alpha=1.0
-        )
-
-        def soft():
-            distiller.fit(X_all)
-
-        targets = teacher.predict_proba(X_all)
-
-        def copies():
-            r, c, w = expand_weighted_rows(targets)
-            DecisionTreeClassifier(max_depth=depth, random_state=0).fit(
-                X_all[r], c, sample_weight=w
-            )
-
-        times = {"mimic": [], "soft": [], "copies": []}
-        for _ in range(repeats):  # alternate, so a change in load favours no side
-            for key, fn in (("mimic", mimic), ("soft", soft), ("copies", copies)):
-                with clock() as c:
-                    fn()
-                times[key].append(c.cpu)
-        m, s, k = (median(times[key]) for key in ("mimic", "soft", "copies"))
+        m, s, k = _cost_one(n_classes, repeats, n_rows, n_transfer, depth)
         rows.append([str(n_classes), f"{m:.2f}", f"{s:.2f}", f"{s / m:.2f}", f"{k / m:.2f}"])
         print(f"  cost at {n_classes} classes: done", flush=True)
     header = ["classes", "mimic CPU s", "skdistill CPU s", "skdistill / mimic", "copies / mimic"]

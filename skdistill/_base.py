@@ -59,7 +59,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     _shared_constraints: dict = {
         "transfer": [
             None,
-            StrOptions({"munge", "mixup", "noise"}),
+            StrOptions({"auto", "munge", "mixup", "noise"}),
             HasMethods(["fit", "sample"]),
         ],
         "n_transfer": [
@@ -139,7 +139,13 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             from .transfer._generators import check_generator
 
             try:
-                generator_tags = get_tags(check_generator(self.transfer))
+                if isinstance(self.transfer, str) and self.transfer == "auto":
+                    from .transfer._auto import auto_transfer
+
+                    generator = auto_transfer(self.student, 0)[0]
+                else:
+                    generator = check_generator(self.transfer)
+                generator_tags = None if generator is None else get_tags(generator)
             except (TypeError, ValueError):  # an invalid transfer is reported by fit
                 generator_tags = None
             if generator_tags is not None and not generator_tags.input_tags.sparse:
@@ -315,11 +321,19 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             return None
         from .transfer._generators import check_generator
 
+        n_rows = _num_samples(X)
+        if isinstance(self.transfer, str) and self.transfer == "auto":
+            from .transfer._auto import auto_transfer
+
+            generator, n_auto, _ = auto_transfer(self.student, n_rows)
+            self.n_transfer_ = n_auto
+            if generator is None:
+                return None
+            return self._draw(generator, X, n_auto, seed)
         generator = clone(check_generator(self.transfer), safe=False)
         if hasattr(generator, "get_params") and "random_state" in generator.get_params():
             if generator.get_params()["random_state"] is None and seed is not None:
                 generator.set_params(random_state=seed)
-        n_rows = _num_samples(X)
         if isinstance(self.n_transfer, (bool, np.bool_)):
             raise ValueError(
                 f"n_transfer must be a number of rows (an int) or a multiple of the rows of X "
@@ -332,11 +346,19 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         self.n_transfer_ = n_transfer
         if n_transfer == 0:
             return None
+        return self._draw(generator, X, n_transfer, None)
+
+    def _draw(self, generator, X, n_transfer, seed):
+        """``n_transfer`` rows from ``generator`` fitted on X (seeded with ``seed`` unless it has
+        a ``random_state`` of its own)."""
+        if seed is not None and "random_state" in generator.get_params():
+            if generator.get_params()["random_state"] is None:
+                generator.set_params(random_state=seed)
         say(f"drawing {n_transfer} transfer rows with {type(generator).__name__}")
         try:
             generator.fit(X)
         except (TypeError, ValueError) as error:
-            if not isinstance(self.transfer, str):
+            if not isinstance(self.transfer, str) or self.transfer == "auto":
                 raise  # the user built the generator and knows its parameters
             raise _inputs.in_distiller_terms(error, self.transfer, generator) from error
         X_transfer = generator.sample(n_transfer)

@@ -99,12 +99,16 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         many data sets.) A marker that does not occur in y means every row is labelled (a
         fold may have no unlabeled rows); a marker y could never hold (a str with numeric
         labels, a number with str labels, NaN or a fraction with integer labels) is an error.
-    transfer : None, {'munge', 'mixup', 'noise'} or generator, default=None
+    transfer : None, {'auto', 'munge', 'mixup', 'noise'} or generator, default=None
         A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
         cross-validation, from each fold's training rows only), labelled by the teacher and
         learnt from its targets alone, like unlabeled rows. A string takes the generator of
         :mod:`skdistill.transfer` with its defaults; an object with ``fit(X)`` and
-        ``sample(n_samples)`` is cloned and used. Try ``'mixup'`` first on numeric tables.
+        ``sample(n_samples)`` is cloned and used. ``'auto'`` picks the generator and the
+        number of rows from the student, as measured: mixup and at least 50,000 rows for a
+        scikit-learn tree or forest, MUNGE and 25 rows per training row for a neural net, none
+        for :class:`skdistill.tree.GuidedTreeClassifier`, mixup and 10 rows per row otherwise
+        (``n_transfer`` is then unused); else try ``'mixup'`` first on numeric tables.
         A DataFrame's columns that are not numbers (object, string, bool, category) take values
         copied from real rows, and every column keeps its dtype; to set a generator's
         parameters, pass it, e.g. ``transfer=Mixup(categorical_features=[...])``. None: the

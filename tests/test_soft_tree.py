@@ -50,7 +50,8 @@ def test_same_splits_as_the_weighted_copies(n_classes, params):
     weight = np.random.RandomState(0).uniform(0.5, 2.0, len(X))
     tree = DecisionTreeClassifier(random_state=0, **params)
     ours = fit_weighted(tree, X, targets, classes, weight, 1.0, {})
-    theirs = _with_copies(DecisionTreeClassifier(random_state=0, **params), X, targets, classes, weight)
+    copied = DecisionTreeClassifier(random_state=0, **params)
+    theirs = _with_copies(copied, X, targets, classes, weight)
     assert isinstance(ours, DecisionTreeClassifier)
     assert ours.tree_.node_count == theirs.tree_.node_count
     np.testing.assert_array_equal(ours.tree_.feature, theirs.tree_.feature)
@@ -110,7 +111,7 @@ def test_trees_that_keep_the_copies():
     assert grows_without_copies(DecisionTreeClassifier())
     assert not grows_without_copies(DecisionTreeClassifier(criterion="entropy"))
     assert not grows_without_copies(DecisionTreeClassifier(class_weight="balanced"))
-    X, y, targets = _problem(3)
+    X, _, targets = _problem(3)
     weighted = DecisionTreeClassifier(max_depth=3, class_weight="balanced", random_state=0)
     fitted = fit_weighted(weighted, X, targets, np.arange(3), None, 1.0, {})
     assert fitted.tree_.n_node_samples[0] > len(X)  # the copies

@@ -12,7 +12,7 @@ from skdistill import DistilledClassifier
 from skdistill.metrics import fidelity_score
 
 pytest.importorskip("pystreed")
-from skdistill.tree import GuidedTreeClassifier  # noqa: E402
+from skdistill.tree import GuidedTreeClassifier
 
 
 def _xor(n_rows=400, seed=0):
