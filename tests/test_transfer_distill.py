@@ -343,3 +343,34 @@ def test_nan_rows_with_munge_say_how_to_fix():
         DistilledClassifier(
             teacher, HistGradientBoostingClassifier(max_iter=5), transfer="munge"
         ).fit(X, y)
+
+
+def test_auto_transfer_follows_the_student(moons):
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skdistill.transfer._auto import auto_transfer
+
+    X, y, X_test, _, teacher = moons
+    tree = DecisionTreeClassifier(min_samples_leaf=3, random_state=0)
+    auto = DistilledClassifier(teacher, tree, alpha=1.0, transfer="auto", random_state=0)
+    auto.fit(X, y)
+    assert auto.n_transfer_ == 50_000  # a greedy tree: mixup, at least 50,000 rows
+    assert auto.student_.tree_.weighted_n_node_samples[0] == pytest.approx(len(X) + 50_000)
+    plain = DistilledClassifier(teacher, tree, alpha=1.0).fit(X, y)
+    assert fidelity_score(auto, X_test) > fidelity_score(plain, X_test)
+    generator, n_rows, kind = auto_transfer(make_pipeline(StandardScaler(), MLPClassifier()), 400)
+    assert (type(generator), n_rows, kind) == (Munge, 25_000, "neural net")
+    generator, n_rows, kind = auto_transfer(LogisticRegression(), 400)
+    assert (type(generator), n_rows, kind) == (Mixup, 4_000, "other")
+
+
+def test_auto_transfer_adds_no_rows_for_the_searched_tree(moons):
+    pytest.importorskip("pystreed")
+    from skdistill.tree import GuidedTreeClassifier
+
+    X, y, _, _, teacher = moons
+    student = GuidedTreeClassifier(max_depth=2, n_thresholds=10, random_state=0)
+    distiller = DistilledClassifier(teacher, student, transfer="auto").fit(X[:100], y[:100])
+    assert distiller.n_transfer_ == 0
