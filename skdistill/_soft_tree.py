@@ -15,6 +15,8 @@ its tree becomes the ``tree_`` of the classifier the user passed, with each node
 weighted mean target (the class distribution) and its impurity the Gini of it.
 """
 
+import numbers
+
 import numpy as np
 from scipy.linalg import null_space
 from sklearn.pipeline import Pipeline
@@ -36,8 +38,9 @@ _SHARED_PARAMS = (
 
 def grows_without_copies(student):
     """Whether ``student`` is a Gini tree (or a Pipeline ending in one) that
-    :func:`fit_soft_tree` can grow without copying rows: no class weights, no monotonic
-    constraints. Subclasses are left to the copies, as they may change ``fit``."""
+    :func:`fit_soft_tree` grows exactly as on the copies: no class weights, no monotonic
+    constraints, ``min_samples_leaf`` and ``min_samples_split`` at their defaults. Subclasses
+    are left to the copies, as they may change ``fit``."""
     if isinstance(student, Pipeline):
         last = student.steps[-1][1]
         return last not in (None, "passthrough") and grows_without_copies(last)
@@ -46,11 +49,19 @@ def grows_without_copies(student):
         # the number of rows, so it would grow another tree than on the copies
         return False
     params = student.get_params()
+    # min_samples_leaf and min_samples_split count copies on the copies; at their defaults the
+    # two fits agree (a row's copies share every feature value, so no split parts them)
     return (
         params["criterion"] == "gini"
         and params["class_weight"] is None
         and params["monotonic_cst"] is None
+        and _is_int(params["min_samples_leaf"], 1)
+        and _is_int(params["min_samples_split"], 2)
     )
+
+
+def _is_int(value, expected):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value == expected
 
 
 def fit_soft_tree(student, X, targets, classes, sample_weight=None):

@@ -111,6 +111,9 @@ def test_trees_that_keep_the_copies():
     assert grows_without_copies(DecisionTreeClassifier())
     assert not grows_without_copies(DecisionTreeClassifier(criterion="entropy"))
     assert not grows_without_copies(DecisionTreeClassifier(class_weight="balanced"))
+    # these count copies on the copies, rows on the target vectors
+    assert not grows_without_copies(DecisionTreeClassifier(min_samples_leaf=3))
+    assert not grows_without_copies(DecisionTreeClassifier(min_samples_split=0.1))
     X, _, targets = _problem(3)
     weighted = DecisionTreeClassifier(max_depth=3, class_weight="balanced", random_state=0)
     fitted = fit_weighted(weighted, X, targets, np.arange(3), None, 1.0, {})
