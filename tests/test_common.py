@@ -138,6 +138,8 @@ ROW_SAMPLING_EXPECTED_FAILURES = {
 
 def expected_failed_checks(estimator):
     """Empty but for the fitted-teacher, the minibatch-trained and the cv instances."""
+    if not hasattr(estimator, "teacher"):  # a student on its own
+        return {}
     if estimator.teacher is FITTED_TEACHER:
         return FITTED_TEACHER_EXPECTED_FAILURES
     if isinstance(estimator.student, MLPStudent):
