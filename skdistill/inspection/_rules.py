@@ -65,12 +65,12 @@ def export_rules(distiller, X, *, feature_names=None, decimals=2):
     ...     LogisticRegression(max_iter=1000), DecisionTreeClassifier(max_depth=2, random_state=0)
     ... ).fit(X, y)
     >>> print(export_rules(distiller, X))
-    |--- petal width (cm) <= 0.80
+    |--- petal length (cm) <= 2.45
     |   |--- petal length (cm) <= 1.55
     |   |   |--- class: 0  [rows: 37, teacher agrees: 100.0%]
     |   |--- petal length (cm) >  1.55
     |   |   |--- class: 0  [rows: 13, teacher agrees: 100.0%]
-    |--- petal width (cm) >  0.80
+    |--- petal length (cm) >  2.45
     |   |--- petal width (cm) <= 1.75
     |   |   |--- class: 1  [rows: 54, teacher agrees: 88.9%]
     |   |--- petal width (cm) >  1.75
