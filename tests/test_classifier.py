@@ -262,11 +262,12 @@ def test_keep_mass_decides_the_copies_the_student_sees():
             keep_mass=keep_mass,
         ).fit(X, y)
 
-    # the root of the fitted tree counts the weighted copies it was given
+    # the root of the fitted tree holds the mean of the targets it was given, small ones dropped
+    # (a Gini tree is grown on the target vectors, so it counts rows, not copies)
     for keep_mass in [1.0, 0.9, 0.6]:
-        n_copies = fit(keep_mass).student_.tree_.n_node_samples[0]
-        assert n_copies == np.count_nonzero(keep_top_mass(targets, keep_mass))
-    assert fit(0.6).student_.tree_.n_node_samples[0] < fit(1.0).student_.tree_.n_node_samples[0]
+        root = fit(keep_mass).student_.tree_.value[0, 0]
+        np.testing.assert_allclose(root, keep_top_mass(targets, keep_mass).mean(axis=0))
+    assert not np.allclose(fit(0.6).student_.tree_.value[0, 0], fit(1.0).student_.tree_.value[0, 0])
     # a tiny keep_mass keeps only the top class of each row: the plain fit on those labels
     top_only = fit(1e-9)
     assert top_only.student_.tree_.n_node_samples[0] == len(X)
