@@ -20,7 +20,7 @@ from sklearn.utils import get_tags
 
 from ._sklearn_compat import _routing_enabled, _safe_indexing, has_fit_parameter
 from ._soft import expand_weighted_rows, keep_top_mass
-from ._soft_tree import fit_soft_tree, grows_without_copies
+from ._tree_on_targets import fit_tree_on_targets, grows_without_copies
 
 STUDENT_METHODS = ("auto", "weights", "regression", "hard", "native")
 
@@ -121,12 +121,12 @@ def fit_weighted(student, X, targets, classes, sample_weight, keep_mass, fit_par
     """Fit a weight-taking classifier on one weighted copy of each row per class.
 
     A Gini tree (or a Pipeline ending in one) is grown on the target vectors instead, without
-    copies: the same tree, at a cost that does not grow with the classes (see ``_soft_tree``).
+    copies: the same tree, at a cost that does not grow with the classes (see ``_tree_on_targets``).
     """
     targets = keep_top_mass(targets, keep_mass)
     one_hot = np.all((targets == 0.0) | (targets == 1.0))
     if not one_hot and not fit_params and grows_without_copies(student):
-        return fit_soft_tree(student, X, targets, classes, sample_weight)
+        return fit_tree_on_targets(student, X, targets, classes, sample_weight)
     rows, cols, weights = expand_weighted_rows(targets)
     if sample_weight is not None:
         weights = weights * sample_weight[rows]

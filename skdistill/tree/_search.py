@@ -10,7 +10,7 @@ pystreed is imported here, and only when a search runs.
 import numpy as np
 from sklearn.tree import DecisionTreeRegressor
 
-from .._soft_tree import _simplex_columns
+from .._tree_on_targets import _simplex_columns
 
 
 class Nodes:
@@ -137,7 +137,7 @@ def _copy_streed(streed_node, nodes, guesses):
 
 
 def greedy_tree(X, targets, weight, depth, min_leaf, seed, nodes=None, rows=None, at=None):
-    """CART on the target vectors (the Gini tree of the weighted copies, see ``_soft_tree``),
+    """CART on the target vectors (the Gini tree of the weighted copies, see ``_tree_on_targets``),
     grown on ``rows`` into ``nodes`` from the leaf ``at`` (a new tree when ``nodes`` is None)."""
     if nodes is None:
         nodes = Nodes(targets.shape[1])

@@ -38,7 +38,7 @@ _SHARED_PARAMS = (
 
 def grows_without_copies(student):
     """Whether ``student`` is a Gini tree (or a Pipeline ending in one) that
-    :func:`fit_soft_tree` grows exactly as on the copies: no class weights, no monotonic
+    :func:`fit_tree_on_targets` grows exactly as on the copies: no class weights, no monotonic
     constraints, ``min_samples_leaf`` and ``min_samples_split`` at their defaults. Subclasses
     are left to the copies, as they may change ``fit``."""
     if isinstance(student, Pipeline):
@@ -64,7 +64,7 @@ def _is_int(value, expected):
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value == expected
 
 
-def fit_soft_tree(student, X, targets, classes, sample_weight=None):
+def fit_tree_on_targets(student, X, targets, classes, sample_weight=None):
     """Fit ``student`` (see :func:`grows_without_copies`) on soft ``targets`` and return it.
 
     ``targets`` holds one row per row of X, summing to one, columns in ``classes`` order.
@@ -72,7 +72,7 @@ def fit_soft_tree(student, X, targets, classes, sample_weight=None):
     if isinstance(student, Pipeline):
         Xt = student[:-1].fit_transform(X) if len(student) > 1 else X
         name, last = student.steps[-1]
-        student.steps[-1] = (name, fit_soft_tree(last, Xt, targets, classes, sample_weight))
+        student.steps[-1] = (name, fit_tree_on_targets(last, Xt, targets, classes, sample_weight))
         return student
     targets = np.asarray(targets, dtype=np.float64)
     present = targets.sum(axis=0) > 0  # the copies would have no row of an absent class

@@ -13,8 +13,8 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skdistill import DistilledClassifier
 from skdistill._soft import expand_weighted_rows
-from skdistill._soft_tree import grows_without_copies
 from skdistill._students import fit_weighted
+from skdistill._tree_on_targets import grows_without_copies
 
 
 def _problem(n_classes, n_rows=300):
