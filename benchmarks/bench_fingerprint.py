@@ -12,9 +12,10 @@ from _common import (
     Section,
     classification_data,
     clock,
+    deterministic,
+    figure,
     markdown_table,
-    median,
-    single_threaded,
+    spread,
 )
 from sklearn.ensemble import RandomForestClassifier
 
@@ -52,34 +53,52 @@ def _teachers():
     return teachers
 
 
-def _median_seconds(fn, repeats):
-    fn()  # warm
-    timings = []
-    for _ in range(repeats):
-        with clock() as took:
-            fn()
-        timings.append(took.cpu)
-    return median(timings)
+def _paired_seconds(fingerprint, call, repeats):
+    """CPU seconds of ``repeats`` fingerprints and calls, taken alternately (which goes first
+    alternates too), so that a change in the machine's load favours neither side."""
+    fingerprint(), call()  # warm
+    times = {"fingerprint": [], "call": []}
+    for repeat in range(repeats):
+        order = [("fingerprint", fingerprint), ("call", call)]
+        for side, fn in order if repeat % 2 == 0 else order[::-1]:
+            with clock() as took:
+                fn()
+            times[side].append(took.cpu)
+    return times["fingerprint"], times["call"]
+
+
+def _key(name):
+    return name.removesuffix("Classifier").lower()
 
 
 def run(quick=False):
     repeats = QUICK_REPEATS if quick else REPEATS
     X, y = classification_data(N_ROWS, N_FEATURES, N_CLASSES)
-    rows, costs = [], {}
-    with single_threaded():
+    rows, costs, figures = [], {}, []
+    with deterministic():
         for name, teacher in _teachers().items():
             teacher.fit(X, y)
             ask = getattr(teacher, output_method(teacher))
-            fingerprint = _median_seconds(lambda t=teacher: fitted_state(t), repeats)
-            call = _median_seconds(lambda a=ask: a(X[:ROWS_ASKED]), repeats)
-            costs[name] = fingerprint / call
+            prints, calls = _paired_seconds(
+                lambda t=teacher: fitted_state(t), lambda a=ask: a(X[:ROWS_ASKED]), repeats
+            )
+            ratios = [p / c for p, c in zip(prints, calls)]
+            costs[name] = spread(ratios)
+            figures.append(
+                figure(
+                    f"{_key(name)}_ratio",
+                    f"`{name}`: fingerprint / teacher call on {ROWS_ASKED:,} rows, CPU time",
+                    ratios,
+                    ".3g",
+                )
+            )
             rows.append(
                 [
                     f"`{name}`",
-                    f"{1000 * fingerprint:.2f}",
-                    f"{1000 * call:.1f}",
-                    f"{fingerprint / call:.3f}",
-                    f"{round(ROWS_ASKED * fingerprint / call):,}",
+                    f"{spread([1000 * p for p in prints]):.2f}",
+                    f"{spread([1000 * c for c in calls]):.1f}",
+                    f"{costs[name]:.3f}",
+                    costs[name].fmt(lambda r: f"{round(ROWS_ASKED * r):,}"),
                 ]
             )
     table = markdown_table(
@@ -92,31 +111,38 @@ def run(quick=False):
         ],
         rows,
     )
-    cheap = [name for name, ratio in costs.items() if ratio < 0.05]
-    dear = {name: ratio for name, ratio in costs.items() if ratio >= 0.05}
-    reading = (
-        f"For {', '.join(f'`{n}`' for n in cheap)} the fingerprint costs less than 5% of one "
-        f"call on {ROWS_ASKED:,} rows."
-    )
+    # by the largest paired ratio, so that no repeat contradicts the sentence
+    cheap = {name: ratio for name, ratio in costs.items() if ratio.high < 0.05}
+    dear = {name: ratio for name, ratio in costs.items() if ratio.high >= 0.05}
+    reading = ""
+    if cheap:
+        reading = (
+            f"For {', '.join(f'`{n}` ({r.pct(1)})' for n, r in cheap.items())} the fingerprint "
+            f"costs less than 5% of one call on {ROWS_ASKED:,} rows in every repeat."
+        )
     for name, ratio in dear.items():
+        rows_cost = ratio.fmt(lambda r: f"{round(ROWS_ASKED * r):,}")
         reading += (
             f" `{name}` answers fast and its fingerprint serialises the whole model: it costs as "
-            f"much as asking the teacher {round(ROWS_ASKED * ratio):,} rows, so the cache saves "
+            f"much as asking the teacher {rows_cost} rows, so the cache saves "
             "time once the rows asked (a grid search's fold) are more than that, and every "
             "candidate after the first is then served without a call."
         )
     body = f"""
-Median CPU time of one fingerprint of a fitted teacher (`skdistill._cache.fitted_state`, taken on
+CPU time of one fingerprint of a fitted teacher (`skdistill._cache.fitted_state`, taken on
 every ask through the in-process cache) against one call of the teacher's `decision_function` or
 `predict_proba` on {ROWS_ASKED:,} rows; {N_TREES}-tree models fitted on `make_classification`
 ({N_ROWS:,} rows, {N_FEATURES} features, {N_CLASSES} classes, `random_state=0`), one thread,
-{repeats} repeats. The last column is the number of rows whose teacher call costs as much as the
-fingerprint. A forest's fingerprint walks its trees' attributes; LightGBM's and XGBoost's
-compare their booster by identity and number of rounds; CatBoost's model is trained in place, so it
-is serialised and hashed.
+{repeats} repeats taken alternately (which side goes first alternates too), after one warm-up
+each. Times are medians [min, max] over the repeats; the ratio is the median [min, max] of the
+{repeats} paired ratios, so a change in the machine's load moves both sides of a pair. The last
+column is the number of rows whose teacher call costs as much as the fingerprint. A forest's
+fingerprint walks its trees' attributes; LightGBM's and XGBoost's compare their booster by
+identity and number of rounds; CatBoost's model is trained in place, so it is serialised and
+hashed.
 
 {table}
 
 {reading}
 """
-    return Section(NAME, TITLE, body)
+    return Section(NAME, TITLE, body, figures)
