@@ -25,6 +25,7 @@ from ._sklearn_compat import (
     process_routing,
     validate_data,
 )
+from ._teacher import teacher_label
 from ._verbose import say
 
 
@@ -223,7 +224,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         for name, estimator in _teacher.named_teachers(self.teacher):
             _teacher.check_teacher_kind(name, estimator, self._task, owner)
             if _teacher.is_fitted(estimator):
-                say(f"using the fitted {_label(name)} {type(estimator).__name__} as it is")
+                say(f"using the fitted {teacher_label(name)} {type(estimator).__name__} as it is")
                 if hasattr(self, "n_features_in_"):  # not for texts
                     _teacher.check_n_features(estimator, self.n_features_in_, name)
                     _teacher.check_feature_names(estimator, X, name)
@@ -235,7 +236,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                     "on. Pass a fitted teacher, or labelled rows."
                 )
             rows = np.flatnonzero(y_labelled_mask)
-            say(f"fitting the {_label(name)} {type(estimator).__name__} on {len(rows)} rows")
+            say(f"fitting the {teacher_label(name)} {type(estimator).__name__} on {len(rows)} rows")
             X_fit = X if len(rows) == len(y_labelled_mask) else self._take(X, rows)
             y_fit = y[rows]
             if y_fit.dtype == object and len(rows) < len(y):
@@ -289,7 +290,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             if by_hand and sample_weight is not None:
                 if has_fit_parameter(templates[name], "sample_weight"):
                     params["sample_weight"] = sample_weight[rows]
-            say(f"out-of-fold outputs of the {_label(name)}: cv={self.cv!r}, {len(rows)} rows")
+            label = teacher_label(name)
+            say(f"out-of-fold outputs of the {label}: cv={self.cv!r}, {len(rows)} rows")
             y_labelled = y[rows]
             if y_labelled.dtype == object:
                 y_labelled = np.asarray(y_labelled.tolist())  # labels beside a marker
@@ -502,10 +504,6 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 "weights; a weight of 0 leaves a row out."
             )
         return sample_weight
-
-
-def _label(name):
-    return "teacher" if name == "teacher" else f"teacher {name!r}"
 
 
 def _is_dataframe(X):

@@ -54,6 +54,14 @@ def named_teachers(teacher):
     return [("teacher", teacher)]
 
 
+def teacher_label(name, *, the=False):
+    """How messages name a teacher: 'teacher' ('the teacher' with ``the``) when there is one,
+    "teacher 'name'" in a list."""
+    if name == "teacher":
+        return "the teacher" if the else "teacher"
+    return f"teacher {name!r}"
+
+
 def is_fitted(estimator):
     """Whether ``estimator`` is fitted; an object without ``fit`` (a bare model) is fitted."""
     if not hasattr(estimator, "fit"):
@@ -107,7 +115,7 @@ def _kind_of(estimator):
 
 def check_teacher_kind(name, estimator, task, owner):
     """Raise when a teacher cannot serve a ``task`` of 'classification' or 'regression'."""
-    label = "teacher" if name == "teacher" else f"teacher {name!r}"
+    label = teacher_label(name)
     kind = "classifier" if task == "classification" else "regressor"
     methods = "predict_proba or decision_function" if kind == "classifier" else "predict"
     if estimator is None or isinstance(estimator, (str, bytes, numbers.Number, type)):
@@ -193,7 +201,7 @@ def check_n_features(teacher, n_features, name="teacher"):
     """Raise when X has another number of features than a fitted teacher expects."""
     expected = getattr(teacher, "n_features_in_", None)
     if isinstance(expected, numbers.Integral) and expected != n_features:
-        label = "the teacher" if name == "teacher" else f"teacher {name!r}"
+        label = teacher_label(name, the=True)
         raise ValueError(
             f"X has {n_features} features, but {label} was fitted on {expected} features "
             f"(teacher.n_features_in_ = {expected}). Pass X with the columns the teacher was "
@@ -216,7 +224,7 @@ def check_feature_names(teacher, X, name="teacher"):
     plain_expected, plain_seen = list(map(_plain_name, expected)), list(map(_plain_name, seen))
     if plain_expected == plain_seen:
         return
-    label = "the teacher" if name == "teacher" else f"teacher {name!r}"
+    label = teacher_label(name, the=True)
     missing = [c for c, p in zip(expected, plain_expected) if p not in set(plain_seen)]
     unexpected = [c for c, p in zip(seen, plain_seen) if p not in set(plain_expected)]
     if missing or unexpected:
@@ -371,7 +379,7 @@ def clear_cache():
 
 def check_finite_outputs(values, name, method):
     """Raise when a teacher returned NaN or inf (or negative probabilities)."""
-    label = "the teacher" if name == "teacher" else f"teacher {name!r}"
+    label = teacher_label(name, the=True)
     bad = ~np.isfinite(values)
     if bad.any():
         rows = np.flatnonzero(bad.reshape(len(values), -1).any(axis=1))
