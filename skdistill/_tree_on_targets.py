@@ -88,13 +88,13 @@ def fit_tree_on_targets(student, X, targets, classes, sample_weight=None):
         ccp_alpha=params["ccp_alpha"] / scale,
         **{name: params[name] for name in _SHARED_PARAMS},
     )
-    columns = _simplex_columns(targets)
+    columns = simplex_columns(targets)
     regressor.fit(X, columns, sample_weight=sample_weight)
     _adopt_tree(student, regressor, X, targets, classes, sample_weight)
     return student
 
 
-def _simplex_columns(targets):
+def simplex_columns(targets):
     """Targets centred and written in an orthonormal basis of the plane they lie in."""
     n_classes = targets.shape[1]
     if n_classes == 1:

@@ -14,6 +14,7 @@ from .._sklearn_compat import (
     check_is_fitted,
     validate_data,
 )
+from .._soft import blend_with_labels
 from . import _search
 
 
@@ -192,8 +193,6 @@ class GuidedTreeClassifier(ClassifierMixin, BaseEstimator):
         self : GuidedTreeClassifier
             The fitted tree.
         """
-        from .._soft import blend_with_labels
-
         X = validate_data(self, X, dtype=np.float64)
         y = np.asarray(y, dtype=np.intp)
         classes = np.asarray(classes)

@@ -10,7 +10,7 @@ pystreed is imported here, and only when a search runs.
 import numpy as np
 from sklearn.tree import DecisionTreeRegressor
 
-from .._tree_on_targets import _simplex_columns
+from .._tree_on_targets import simplex_columns
 
 
 class Nodes:
@@ -75,7 +75,7 @@ def threshold_guesses(X, targets, weight, n_guesses, random_state):
     reference ensemble, here fitted to the teacher's targets); each split's score is its total
     weighted impurity decrease over the ensemble. The ``n_guesses`` best are kept.
     """
-    columns = _simplex_columns(targets)
+    columns = simplex_columns(targets)
     columns = columns.reshape(len(X), -1)
     residual = columns - np.average(columns, axis=0, weights=weight)
     scores = {}
@@ -145,7 +145,7 @@ def greedy_tree(X, targets, weight, depth, min_leaf, seed, nodes=None, rows=None
     rows = np.arange(len(X)) if rows is None else rows
     if depth == 0 or len(rows) < 2 * min_leaf:
         return nodes
-    columns = _simplex_columns(targets[rows]).reshape(len(rows), -1)
+    columns = simplex_columns(targets[rows]).reshape(len(rows), -1)
     tree = DecisionTreeRegressor(max_depth=depth, min_samples_leaf=min_leaf, random_state=seed)
     t = tree.fit(X[rows], columns, sample_weight=weight[rows]).tree_
 
