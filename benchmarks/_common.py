@@ -233,6 +233,13 @@ def provenance():
     status = _git(
         "status", "--porcelain", "--", ".", ":!benchmarks/results", ":!docs/benchmarks.md"
     )
+    library = Path(skdistill.__file__).resolve().parent
+    if library != REPO / "skdistill":
+        raise RuntimeError(
+            f"skdistill was imported from {library}, not from this checkout "
+            f"({REPO}): the figures would not be this commit's. Run the benchmark "
+            "through benchmarks/run.py, or put the checkout first with PYTHONPATH=<checkout>."
+        )
     return {
         "commit": _git("rev-parse", "--short", "HEAD"),
         "dirty": bool(status) if status is not None else None,

@@ -8,10 +8,17 @@ OpenBLAS (numpy's and scipy's) for its Haswell kernels (``OPENBLAS_CORETYPE``): 
 each library picks the widest instructions the processor has (AVX-512 on some machines of the
 "same kind"), which adds floating-point numbers in another order, and a net trained for thousands
 of steps drifts to other weights. A variable already set by the user is left as it is.
+
+It also puts this checkout's root first on ``sys.path``: a benchmark measures the library beside it,
+not another copy that an editable install elsewhere (a second worktree, a clone) would serve.
 """
 
 import os
 import platform
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 PINNED = {
     "OMP_NUM_THREADS": "1",
