@@ -106,8 +106,6 @@ def _unique(indices, given, param):
 
 def student_columns(X, student_features):
     """X with the student's columns only (the same kind of container: DataFrame, sparse, array)."""
-    if X is None:
-        return None
     return _safe_indexing(X, student_features, axis=1)
 
 
@@ -145,7 +143,7 @@ def predict_input(distiller, X):
             stacklevel=3,
         )
     if hasattr(X, "columns"):
-        return X  # a DataFrame of the student's width, without string column names
+        return X  # a DataFrame of the student's width; fit or X had no string column names
     allow_nan = distiller.__sklearn_tags__().input_tags.allow_nan
     return check_array(
         X,
