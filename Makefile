@@ -50,7 +50,8 @@ bench: $(BENCH_STAMP)
 
 # re-run the fast benchmarks (a few minutes) and fail when a headline figure leaves the range
 # recorded in benchmarks/results/<name>.json, the range docs/benchmarks.md shows
-BENCH_CHECK ?= quality_digits grid_cache overhead transfer_digits fingerprint soft_tree interpretable
+BENCH_CHECK ?= quality_digits grid_cache overhead transfer_digits fingerprint soft_tree interpretable \
+	privileged
 bench-check: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py --check $(BENCH_CHECK)
 

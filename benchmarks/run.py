@@ -28,6 +28,7 @@ import bench_grid_cache
 import bench_hinton_mnist
 import bench_interpretable
 import bench_overhead
+import bench_privileged
 import bench_quality_digits
 import bench_soft_tree
 import bench_torch_overhead
@@ -51,6 +52,7 @@ BENCHMARKS = {
         bench_soft_tree,
         bench_interpretable,
         bench_tree_students,
+        bench_privileged,
     )
 }
 HERE = Path(__file__).resolve().parent

@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
 
-from . import _inputs, _targets, _teacher
+from . import _inputs, _privileged, _targets, _teacher
 from ._sklearn_compat import (
     HasMethods,
     Interval,
@@ -21,6 +21,7 @@ from ._sklearn_compat import (
     _raise_for_params,
     _routing_enabled,
     _safe_indexing,
+    check_is_fitted,
     has_fit_parameter,
     process_routing,
     validate_data,
@@ -68,6 +69,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             Interval(Real, 0, None, closed="neither"),
         ],
         "cv": ["cv_object", None],
+        "privileged_features": ["array-like", None],
         "teacher_batch_size": [Interval(Integral, 1, None, closed="left"), None],
         "n_jobs": [Integral, None],
         "memory": [None, "boolean", str, HasMethods(["cache"])],
@@ -486,6 +488,36 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             ensure_all_finite="allow-nan" if allow_nan else True,
             ensure_min_samples=1,
         )
+
+    # ---------------------------------------------------------------- privileged features
+    def _resolve_privileged(self, X):
+        """Set ``privileged_features_`` and ``student_features_``: indices into the columns of X."""
+        if _inputs.is_raw_sequence(X):
+            n_features, names = 0, None
+        else:
+            n_features, names = self.n_features_in_, getattr(self, "feature_names_in_", None)
+        privileged = _privileged.resolve(self.privileged_features, X, n_features, names)
+        self.privileged_features_ = privileged
+        self.student_features_ = np.setdiff1d(np.arange(n_features), privileged)
+        if len(privileged):
+            say(
+                f"the teacher sees all {n_features} columns, the student "
+                f"{len(self.student_features_)} ({len(privileged)} privileged)"
+            )
+
+    def _for_student(self, X):
+        """The student's columns of X, which has every column seen in fit."""
+        if not len(getattr(self, "privileged_features_", ())):
+            return X
+        return _privileged.student_columns(X, self.student_features_)
+
+    def _student_input(self, X):
+        """Checked X for the fitted student: X of the student's columns, or of every column
+        seen in fit with the privileged ones dropped (see ``privileged_features``)."""
+        check_is_fitted(self)
+        if not len(getattr(self, "privileged_features_", ())):
+            return self._validate_X(X, reset=False)
+        return _privileged.predict_input(self, X)
 
     @staticmethod
     def _take(X, rows):

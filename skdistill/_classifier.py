@@ -17,7 +17,6 @@ from ._sklearn_compat import (
     _fit_context,
     _num_samples,
     available_if,
-    check_is_fitted,
 )
 from ._soft import align_columns, binary_scores_to_logits, blend_with_labels
 from ._verbose import logged_fit, say
@@ -99,6 +98,18 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         many data sets.) A marker that does not occur in y means every row is labelled (a
         fold may have no unlabeled rows); a marker y could never hold (a str with numeric
         labels, a number with str labels, NaN or a fraction with integer labels) is an error.
+    privileged_features : array-like of str or int, or of bool, default=None
+        Columns that exist when the student is trained but not when it predicts (a later
+        measurement, a costly test): generalized distillation [5]_. The teacher is fitted
+        on, or asked with, every column; the student is fitted on the others. Column names
+        (X with string column names), integer indices, or a boolean mask of one value per
+        column. The fitted distiller predicts from X with the student's columns alone, as in
+        production; X with every column seen in fit is accepted too and its privileged columns
+        are dropped, so ``GridSearchCV``, ``cross_val_score`` and the fidelity scorers, which
+        pass held-out rows of the training X, work unchanged. ``n_features_in_`` and
+        ``feature_names_in_`` describe the columns seen in fit (the teacher's);
+        ``student_features_`` the student's. A transfer set draws rows of every column for the
+        teacher and gives the student its columns. None: the student sees every column.
     transfer : None, {'auto', 'munge', 'mixup', 'noise'} or generator, default=None
         A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
         cross-validation, from each fold's training rows only), labelled by the teacher and
@@ -162,8 +173,13 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         Number of synthetic rows in the transfer set (0 without one).
     classes_ : ndarray of shape (n_classes,)
         The class labels: the teacher's classes (their union with several teachers).
+    privileged_features_ : ndarray of int
+        Indices (into the columns seen in fit) of the privileged columns; empty without
+        ``privileged_features``.
+    student_features_ : ndarray of int
+        Indices of the columns the student is fitted on and predicts from, in their order in X.
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features seen during fit (privileged ones included).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
@@ -221,6 +237,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     .. [3] J. Ba and R. Caruana, "Do Deep Nets Really Need to be Deep?", NIPS 2014.
     .. [4] H. Zhang, M. Cisse, Y. Dauphin and D. Lopez-Paz, "mixup: Beyond Empirical Risk
        Minimization", ICLR 2018.
+    .. [5] D. Lopez-Paz, L. Bottou, B. Schoelkopf and V. Vapnik, "Unifying Distillation and
+       Privileged Information", ICLR 2016.
 
     Examples
     --------
@@ -271,6 +289,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         loss="kl",
         keep_mass=0.999,
         unlabeled_label=None,
+        privileged_features=None,
         transfer=None,
         n_transfer=10.0,
         cv=None,
@@ -290,6 +309,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self.loss = loss
         self.keep_mass = keep_mass
         self.unlabeled_label = unlabeled_label
+        self.privileged_features = privileged_features
         self.transfer = transfer
         self.n_transfer = n_transfer
         self.cv = cv
@@ -328,6 +348,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         """
         self._check_teachers()
         X = self._validate_X(X, reset=True)
+        self._resolve_privileged(X)
         n_samples = _num_samples(X)
         y, labelled = self._check_labels(y, n_samples)
         sample_weight = self._check_sample_weight(sample_weight, X)
@@ -360,7 +381,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             X, transfer_set, y_encoded, student_weight, fill=-1
         )
         self._fit_student(
-            X_student,
+            self._for_student(X_student),
             named,
             weights,
             outputs,
@@ -493,8 +514,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
 
     # ------------------------------------------------------------------ prediction
     def _check_X(self, X):
-        check_is_fitted(self)
-        return self._validate_X(X, reset=False)
+        return self._student_input(X)
 
     def predict(self, X):
         """Predict class labels with the student.
@@ -502,7 +522,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+            Rows to classify: with ``privileged_features``, the student's columns alone, or
+            every column seen in fit (the privileged ones are dropped).
 
         Returns
         -------
@@ -528,7 +549,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Rows to classify.
+            Rows to classify: with ``privileged_features``, the student's columns alone, or
+            every column seen in fit (the privileged ones are dropped).
 
         Returns
         -------
@@ -550,7 +572,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Rows to score.
+            Rows to score: with ``privileged_features``, the student's columns alone, or every
+            column seen in fit (the privileged ones are dropped).
 
         Returns
         -------

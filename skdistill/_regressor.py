@@ -13,7 +13,6 @@ from ._sklearn_compat import (
     Interval,
     _fit_context,
     _num_samples,
-    check_is_fitted,
 )
 from ._verbose import logged_fit, say
 
@@ -41,6 +40,18 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         trained on ``y`` alone; ``alpha=1`` needs no targets.
     teacher_weights : array-like of shape (n_teachers,), default=None
         Weights of several teachers in the mean of their predictions; None weighs them equally.
+    privileged_features : array-like of str or int, or of bool, default=None
+        Columns that exist when the student is trained but not when it predicts (a later
+        measurement, a costly test): generalized distillation [3]_. The teacher is fitted
+        on, or asked with, every column; the student is fitted on the others. Column names
+        (X with string column names), integer indices, or a boolean mask of one value per
+        column. The fitted distiller predicts from X with the student's columns alone, as in
+        production; X with every column seen in fit is accepted too and its privileged columns
+        are dropped, so ``GridSearchCV``, ``cross_val_score`` and the fidelity scorers, which
+        pass held-out rows of the training X, work unchanged. ``n_features_in_`` and
+        ``feature_names_in_`` describe the columns seen in fit (the teacher's);
+        ``student_features_`` the student's. A transfer set draws rows of every column for the
+        teacher and gives the student its columns. None: the student sees every column.
     transfer : None, {'auto', 'munge', 'mixup', 'noise'} or generator, default=None
         A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
         cross-validation, from each fold's training rows only), labelled by the teacher and
@@ -96,8 +107,13 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         criterion (mean squared error); X and the targets are cast to float32 for it.
     n_transfer_ : int
         Number of synthetic rows in the transfer set (0 without one).
+    privileged_features_ : ndarray of int
+        Indices (into the columns seen in fit) of the privileged columns; empty without
+        ``privileged_features``.
+    student_features_ : ndarray of int
+        Indices of the columns the student is fitted on and predicts from, in their order in X.
     n_features_in_ : int
-        Number of features seen during fit.
+        Number of features seen during fit (privileged ones included).
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when X has string column names.
 
@@ -110,6 +126,8 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
     ----------
     .. [1] C. Bucilua, R. Caruana and A. Niculescu-Mizil, "Model Compression", KDD 2006.
     .. [2] J. Ba and R. Caruana, "Do Deep Nets Really Need to be Deep?", NIPS 2014.
+    .. [3] D. Lopez-Paz, L. Bottou, B. Schoelkopf and V. Vapnik, "Unifying Distillation and
+       Privileged Information", ICLR 2016.
 
     Examples
     --------
@@ -143,6 +161,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         *,
         alpha=0.5,
         teacher_weights=None,
+        privileged_features=None,
         transfer=None,
         n_transfer=10.0,
         cv=None,
@@ -156,6 +175,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         self.student = student
         self.alpha = alpha
         self.teacher_weights = teacher_weights
+        self.privileged_features = privileged_features
         self.transfer = transfer
         self.n_transfer = n_transfer
         self.cv = cv
@@ -192,6 +212,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         """
         self._check_teachers()
         X = self._validate_X(X, reset=True)
+        self._resolve_privileged(X)
         n_samples = _num_samples(X)
         y, labelled = self._check_targets(y, n_samples)
         sample_weight = self._check_sample_weight(sample_weight, X)
@@ -216,7 +237,12 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         target = self._blend(teacher_pred, y_student, labelled)
         say(f"fitting the student {type(self.student).__name__} on {_num_samples(X_student)} rows")
         self.student_ = _students.fit_regressor(
-            clone(self.student), X_student, target, student_weight, student_params, student_seed
+            clone(self.student),
+            self._for_student(X_student),
+            target,
+            student_weight,
+            student_params,
+            student_seed,
         )
         return self
 
@@ -270,15 +296,15 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Rows to predict.
+            Rows to predict: with ``privileged_features``, the student's columns alone, or
+            every column seen in fit (the privileged ones are dropped).
 
         Returns
         -------
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The student's predictions.
         """
-        check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._student_input(X)
         y_pred = _students.predict_with(self.student_, "predict", X)
         if _students.is_skorch_net(self.student_) and y_pred.ndim == 2 and y_pred.shape[1] == 1:
             y_pred = y_pred[:, 0]  # a one-output net predicts a column; y was a vector

@@ -19,6 +19,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import (
     _check_sample_weight,
     _get_feature_names,
+    _num_features,
     _num_samples,
     check_is_fitted,
     check_memory,
@@ -36,6 +37,7 @@ __all__ = [
     "_check_sample_weight",
     "_fit_context",
     "_get_feature_names",
+    "_num_features",
     "_num_samples",
     "_raise_for_params",
     "_routing_enabled",

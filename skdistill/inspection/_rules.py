@@ -77,11 +77,15 @@ def export_rules(distiller, X, *, feature_names=None, decimals=2):
     |   |   |--- class: 2  [rows: 46, teacher agrees: 100.0%]
     """
     check_distiller(distiller, "export_rules")
-    tree, X_tree = _tree_and_X(distiller.student_, X)
+    # with privileged features the student's columns of X (X may have every column)
+    X_student = distiller._student_input(X)
+    tree, X_tree = _tree_and_X(distiller.student_, X_student)
     if feature_names is None:
         names = getattr(tree, "feature_names_in_", None)
-        if names is None and X_tree is X:
+        if names is None and X_tree is X_student:
             names = getattr(distiller, "feature_names_in_", None)
+            if names is not None and len(getattr(distiller, "privileged_features_", ())):
+                names = names[distiller.student_features_]
         if names is None:
             names = [f"feature_{i}" for i in range(tree.n_features_in_)]
         feature_names = list(names)

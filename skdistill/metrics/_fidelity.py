@@ -5,7 +5,7 @@ from sklearn.base import is_classifier
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.pipeline import Pipeline
 
-from .. import _targets, _teacher
+from .. import _privileged, _targets, _teacher
 from .._soft import align_columns
 
 
@@ -37,6 +37,7 @@ def _student_and_teachers(estimator, X, teacher):
             f"{type(distiller).__name__} has no fitted teacher_: pass a fitted DistilledClassifier "
             "or DistilledRegressor (or a Pipeline ending in one), or the teacher as teacher=."
         )
+    _privileged.check_teacher_input(distiller, X_teacher, "Comparing the student with its teacher")
     named = distiller._fitted_teacher_pairs()
     weights = distiller._teacher_weights(len(named))
     for name, fitted in named:
