@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -61,7 +62,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     _shared_constraints: dict = {
         "transfer": [
             None,
-            StrOptions({"auto", "munge", "mixup", "noise"}),
+            StrOptions({"auto", "munge", "mixup", "noise", "adversarial", "boundary"}),
             HasMethods(["fit", "sample"]),
         ],
         "n_transfer": [
@@ -318,11 +319,16 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         return tuple(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=2))
 
-    def _transfer_set(self, X, seed):
-        """Synthetic rows for the teacher to label, drawn from the training rows (``transfer``)."""
+    def _transfer_set(self, X, seed, teacher=None):
+        """Synthetic rows for the teacher to label, drawn from the training rows (``transfer``).
+
+        Returns the rows (or None) and the second stage of a student-aware generator: None, or
+        ``(generator, n_rows)`` to draw with :meth:`_student_rows` once the student is fitted.
+        ``teacher`` is what a generator whose ``fit`` takes a teacher is given (classifiers).
+        """
         if self.transfer is None:
             self.n_transfer_ = 0
-            return None
+            return None, None
         from .transfer._generators import check_generator
 
         n_rows = _num_samples(X)
@@ -332,8 +338,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             generator, n_auto, _ = auto_transfer(self.student, n_rows)
             self.n_transfer_ = n_auto
             if generator is None:
-                return None
-            return self._draw(generator, X, n_auto, seed)
+                return None, None
+            return self._draw(generator, X, n_auto, seed, teacher), None
         generator = clone(check_generator(self.transfer), safe=False)
         if hasattr(generator, "get_params") and "random_state" in generator.get_params():
             if generator.get_params()["random_state"] is None and seed is not None:
@@ -349,23 +355,59 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             n_transfer = int(np.rint(self.n_transfer * n_rows))
         self.n_transfer_ = n_transfer
         if n_transfer == 0:
-            return None
-        return self._draw(generator, X, n_transfer, None)
+            return None, None
+        # a student-aware generator (AdversarialRows) draws its last share of the rows where
+        # the student fitted on the first share disagrees with the teacher
+        n_second = int(np.rint(getattr(generator, "student_share", 0.0) * n_transfer))
+        second = (generator, n_second) if n_second else None
+        n_first = n_transfer - n_second
+        first = self._draw(generator, X, n_first, None, teacher) if n_first else None
+        if first is None:  # every row from the student: the generator still needs fitting
+            self._draw(generator, X, 0, None, teacher)
+        return first, second
 
-    def _draw(self, generator, X, n_transfer, seed):
+    def _draw(self, generator, X, n_transfer, seed, teacher=None):
         """``n_transfer`` rows from ``generator`` fitted on X (seeded with ``seed`` unless it has
         a ``random_state`` of its own)."""
         if seed is not None and "random_state" in generator.get_params():
             if generator.get_params()["random_state"] is None:
                 generator.set_params(random_state=seed)
         say(f"drawing {n_transfer} transfer rows with {type(generator).__name__}")
+        takes_teacher = "teacher" in inspect.signature(generator.fit).parameters
+        if takes_teacher and teacher is None:
+            raise ValueError(
+                f"transfer={self.transfer!r} draws rows near a classifier teacher's class "
+                f"boundaries, which a regression teacher does not have. {type(self).__name__} "
+                "takes transfer='mixup', 'munge' or 'noise'."
+            )
         try:
-            generator.fit(X)
+            if takes_teacher:
+                generator.fit(X, teacher=teacher)
+            else:
+                generator.fit(X)
         except (TypeError, ValueError) as error:
             if not isinstance(self.transfer, str) or self.transfer == "auto":
                 raise  # the user built the generator and knows its parameters
             raise _inputs.in_distiller_terms(error, self.transfer, generator) from error
-        X_transfer = generator.sample(n_transfer)
+        return self._checked_sample(generator, n_transfer)
+
+    def _student_rows(self, second, X_transfer):
+        """The transfer set with the second stage's rows added: drawn where the student fitted
+        so far (through this distiller's ``predict``) disagrees with the teacher."""
+        generator, n_rows = second
+        say(f"drawing {n_rows} transfer rows where the student disagrees with the teacher")
+        X_new = self._checked_sample(generator, n_rows, student=self)
+        if X_transfer is None:
+            return X_new
+        if _is_dataframe(X_new):
+            import pandas as pd
+
+            return pd.concat([X_transfer, X_new], ignore_index=True)
+        return np.concatenate([np.asarray(X_transfer), np.asarray(X_new)])
+
+    @staticmethod
+    def _checked_sample(generator, n_transfer, **params):
+        X_transfer = generator.sample(n_transfer, **params)
         if _num_samples(X_transfer) != n_transfer:
             raise ValueError(
                 f"the transfer generator {generator!r} returned {_num_samples(X_transfer)} rows "
