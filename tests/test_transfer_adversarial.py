@@ -127,6 +127,22 @@ def test_adversarial_fits_the_student_twice_and_draws_where_it_errs(cancer, caps
     assert "disagrees" not in out and boundary.n_transfer_ == 400
 
 
+def test_every_row_can_come_from_the_students_errors(cancer, capsys):
+    X, y, teacher = cancer
+    DistilledClassifier(
+        teacher,
+        DecisionTreeClassifier(max_depth=2, random_state=0),
+        transfer=AdversarialRows(student_share=1.0),
+        n_transfer=100,
+        random_state=0,
+        verbose=1,
+    ).fit(X, y)
+    out = capsys.readouterr().out
+    assert "fitting the student DecisionTreeClassifier on 569 rows" in out  # the real rows alone
+    assert "drawing 100 transfer rows where the student disagrees" in out
+    assert "fitting the student DecisionTreeClassifier on 669 rows" in out
+
+
 def test_user_inputs_are_left_as_they_were(cancer):
     X, y, teacher = cancer
     X_before, y_before, teacher_before = X.copy(), y.copy(), pickle.dumps(teacher)
