@@ -113,8 +113,9 @@ def _class_distributions(column_means, n_classes):
     if n_classes == 1:
         return np.ones((len(column_means), 1))
     value = column_means @ _simplex_basis(n_classes).T + 1.0 / n_classes
-    # the map back is exact up to rounding: a class no row of a node has comes back as +-1e-17
-    value = np.clip(value, 0.0, None)
+    # the map back is exact up to rounding: a class no row of a node has comes back as +-1e-17,
+    # and is set to the zero a classifier's tree holds for it
+    value[value < 8 * n_classes * np.finfo(np.float64).eps] = 0.0
     return value / value.sum(axis=1, keepdims=True)
 
 
