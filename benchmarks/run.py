@@ -28,6 +28,7 @@ import bench_fingerprint
 import bench_grid_cache
 import bench_hinton_mnist
 import bench_interpretable
+import bench_mutual_learning
 import bench_overhead
 import bench_privileged
 import bench_quality_digits
@@ -55,6 +56,7 @@ BENCHMARKS = {
         bench_tree_students,
         bench_privileged,
         bench_adversarial,
+        bench_mutual_learning,
     )
 }
 HERE = Path(__file__).resolve().parent
