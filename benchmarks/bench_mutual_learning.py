@@ -31,6 +31,7 @@ from skdistill.torch import MLPStudent, MutualLearningClassifier
 NAME = "mutual_learning"
 TITLE = "Deep mutual learning (Zhang et al. 2018): two peers against each trained alone"
 SEEDS, QUICK_SEEDS = seed_range(3), [0]
+REPEATS, QUICK_REPEATS, TIMED_EPOCHS = 5, 1, 5
 EPOCHS, QUICK_EPOCHS = 20, 3
 ALPHA, TEMPERATURE = 0.5, 1.0  # (CE + KL) / 2: the paper's loss, halved
 BATCH_SIZE = 128
@@ -52,55 +53,81 @@ def _students(peers, lr):
     return [MLPStudent(sizes, lr=lr, batch_size=BATCH_SIZE) for sizes in peers]
 
 
-def _one_seed(seed, data, X, y, epochs):
-    """Test accuracies of each peer and of the pair's mean, mutual and alone, and fit CPU s."""
-    _, _, n_train, n_test, peers, lr = data
+def _split(seed, data, X, y):
+    _, _, n_train, n_test, _, _ = data
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, train_size=n_train, test_size=n_test, stratify=y, random_state=seed
     )
     scaler = StandardScaler().fit(X_train)
     X_train = scaler.transform(X_train).astype(np.float32)
-    X_test = scaler.transform(X_test).astype(np.float32)
+    return X_train, scaler.transform(X_test).astype(np.float32), y_train, y_test
+
+
+def _cohort(data, alpha, epochs, seed):
+    *_, peers, lr = data
+    return MutualLearningClassifier(
+        _students(peers, lr),
+        temperature=TEMPERATURE,
+        alpha=alpha,
+        max_epochs=epochs,
+        batch_size=BATCH_SIZE,
+        random_state=seed,
+    )
+
+
+def _one_seed(seed, data, X, y, epochs):
+    """Test accuracies of each peer and of the pair's mean, mutual and alone."""
+    X_train, X_test, y_train, y_test = _split(seed, data, X, y)
     result = {}
     for way, alpha in (("alone", 0.0), ("mutual", ALPHA)):
-        cohort = MutualLearningClassifier(
-            _students(peers, lr),
-            temperature=TEMPERATURE,
-            alpha=alpha,
-            max_epochs=epochs,
-            batch_size=BATCH_SIZE,
-            random_state=seed,
-        )
-        with clock() as fit:
-            cohort.fit(X_train, y_train)
-        result[way, "fit"] = fit.cpu
+        cohort = _cohort(data, alpha, epochs, seed).fit(X_train, y_train)
         result[way, "mean"] = cohort.score(X_test, y_test)
         for i, student in enumerate(cohort.students_):
             result[way, i] = student.score(X_test, y_test)
-    # what a user would run instead: each MLPStudent fitted on its own, timed for the epoch cost
-    plain = 0.0
-    for sizes in peers:
-        with clock() as fit:
-            MLPStudent(
-                sizes, lr=lr, batch_size=BATCH_SIZE, max_epochs=epochs, random_state=seed
-            ).fit(X_train, y_train)
-        plain += fit.cpu
-    result["plain", "fit"] = plain
     return result
+
+
+def _timings(data, X, y, epochs, repeats):
+    """CPU seconds per epoch of the two peers' own ``MLPStudent.fit`` (summed), of the cohort
+    with ``alpha=0`` and of the mutual cohort; the three in rotating order, ``repeats`` times."""
+    *_, peers, lr = data
+    X_train, _, y_train, _ = _split(0, data, X, y)
+
+    def plain():
+        for sizes in peers:
+            MLPStudent(sizes, lr=lr, batch_size=BATCH_SIZE, max_epochs=epochs, random_state=0).fit(
+                X_train, y_train
+            )
+
+    ways = {
+        "plain": plain,
+        "alone": lambda: _cohort(data, 0.0, epochs, 0).fit(X_train, y_train),
+        "mutual": lambda: _cohort(data, ALPHA, epochs, 0).fit(X_train, y_train),
+    }
+    names = list(ways)
+    times = {name: [] for name in names}
+    for repeat in range(repeats):
+        for name in names[repeat % 3 :] + names[: repeat % 3]:
+            with clock() as timed:
+                ways[name]()
+            times[name].append(timed.cpu / epochs)
+    return times
 
 
 def run(quick=False):
     seeds = QUICK_SEEDS if quick else SEEDS
     epochs = QUICK_EPOCHS if quick else EPOCHS
-    per_data = {}
+    repeats = QUICK_REPEATS if quick else REPEATS
+    per_data, timings = {}, {}
     with deterministic():
         for data in DATASETS:
             X, y = data[1]()
             per_data[data[0]] = [_one_seed(s, data, X, y, epochs) for s in seeds]
-    return _section(per_data, seeds, epochs)
+            timings[data[0]] = _timings(data, X, y, TIMED_EPOCHS, repeats)
+    return _section(per_data, timings, seeds, epochs, repeats)
 
 
-def _section(per_data, seeds, epochs):
+def _section(per_data, timings, seeds, epochs, repeats):
     rows, figures, gains = [], [], {}
     for name, *_, peers, _lr in DATASETS:
         results = per_data[name]
@@ -140,26 +167,23 @@ def _section(per_data, seeds, epochs):
         ],
         rows,
     )
-    cost_rows = []
+    cost_rows, ratios = [], {}
     for name, *_ in DATASETS:
-        results = per_data[name]
-        to_plain = [r["mutual", "fit"] / r["plain", "fit"] for r in results]
-        to_alone = [r["mutual", "fit"] / r["alone", "fit"] for r in results]
-        figures.append(figure(f"{name}_cost_ratio", f"{name}: mutual / plain fits", to_plain))
+        t = timings[name]
+        to_plain = [m / p for m, p in zip(t["mutual"], t["plain"])]
+        to_alone = [m / a for m, a in zip(t["mutual"], t["alone"])]
+        ratios[name] = spread(to_plain)
+        figures.append(figure(f"{name}_cost_ratio", f"{name}: mutual / two plain fits", to_plain))
         cost_rows.append(
             [
                 name,
-                fmt_seconds(median([r["plain", "fit"] for r in results]) / epochs),
-                fmt_seconds(median([r["alone", "fit"] for r in results]) / epochs),
-                fmt_seconds(median([r["mutual", "fit"] for r in results]) / epochs),
+                fmt_seconds(median(t["plain"])),
+                fmt_seconds(median(t["alone"])),
+                fmt_seconds(median(t["mutual"])),
                 f"**{spread(to_plain):.2f}**",
                 f"{spread(to_alone):.2f}",
             ]
         )
-    ratios = {
-        name: spread([r["mutual", "fit"] / r["plain", "fit"] for r in per_data[name]])
-        for name, *_ in DATASETS
-    }
     cost_verdict = (
         "Mutual learning costs "
         + " and ".join(f"{ratios[name]:.2f} ({name})" for name, *_ in DATASETS)
@@ -241,8 +265,10 @@ computed per seed, then the median taken.
 
 {verdict}
 
-Cost per epoch, CPU seconds on one thread ({over} of the fits above; the plain fits are each
-`MLPStudent` trained alone with its own `fit`, summed over the two peers):
+Cost per epoch, CPU seconds on one thread: {TIMED_EPOCHS}-epoch fits on seed 0's split, {repeats}
+times each of the three in rotating order, so that a change in the machine's load favours none;
+each ratio is the median [min, max] of the {repeats} paired ratios of a round. The plain fits are
+each `MLPStudent` trained alone with its own `fit`, summed over the two peers:
 
 {cost}
 

@@ -235,8 +235,9 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
                 raise TypeError(
                     f"students[{i}] is {student!r}, which mutual learning cannot train: every "
                     "student must be a neural classifier trained by mini-batches, an "
-                    "MLPStudent or a skorch NeuralNetClassifier. To distil a cohort into "
-                    "another model, fit this one and pass it as the teacher of "
+                    "MLPStudent or a skorch NeuralNetClassifier. Put preprocessing (e.g. a "
+                    "StandardScaler) before the cohort in a Pipeline; to distil into another "
+                    "kind of model, fit the cohort and pass it as the teacher of "
                     "DistilledClassifier."
                 )
         if self.predict_with == "best" and self.validation_fraction is None:
