@@ -176,7 +176,7 @@ def test_nothing_the_user_passed_is_changed(iris):
 def test_in_a_pipeline_and_a_grid_search(iris):
     X, y = iris
     search = GridSearchCV(
-        make_pipeline(StandardScaler(), _cohort(max_epochs=2)),
+        make_pipeline(StandardScaler(), _cohort(max_epochs=5)),
         {"mutuallearningclassifier__alpha": [0.0, 0.5]},
         cv=2,
     ).fit(X, y)
