@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
 
-from . import _inputs, _privileged, _targets, _teacher
+from . import _inputs, _privileged, _students, _targets, _teacher
 from ._sklearn_compat import (
     HasMethods,
     Interval,
@@ -68,6 +68,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             Interval(Integral, 0, None, closed="left"),
             Interval(Real, 0, None, closed="neither"),
         ],
+        "stream_transfer": ["boolean"],
         "cv": ["cv_object", None],
         "privileged_features": ["array-like", None],
         "teacher_batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -320,6 +321,21 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
 
     def _transfer_set(self, X, seed):
         """Synthetic rows for the teacher to label, drawn from the training rows (``transfer``)."""
+        generator = self._transfer_generator(X, seed)
+        if generator is None:
+            return None
+        n_transfer = self.n_transfer_
+        say(f"drawing {n_transfer} transfer rows with {type(generator).__name__}")
+        X_transfer = generator.sample(n_transfer)
+        if _num_samples(X_transfer) != n_transfer:
+            raise ValueError(
+                f"the transfer generator {generator!r} returned {_num_samples(X_transfer)} rows "
+                f"from sample({n_transfer}); it must return exactly the rows asked for."
+            )
+        return X_transfer
+
+    def _transfer_generator(self, X, seed):
+        """The transfer generator fitted on X, and ``n_transfer_`` set; None without rows."""
         if self.transfer is None:
             self.n_transfer_ = 0
             return None
@@ -333,7 +349,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             self.n_transfer_ = n_auto
             if generator is None:
                 return None
-            return self._draw(generator, X, n_auto, seed)
+            return self._fit_generator(generator, X, seed)
         generator = clone(check_generator(self.transfer), safe=False)
         if hasattr(generator, "get_params") and "random_state" in generator.get_params():
             if generator.get_params()["random_state"] is None and seed is not None:
@@ -350,28 +366,87 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         self.n_transfer_ = n_transfer
         if n_transfer == 0:
             return None
-        return self._draw(generator, X, n_transfer, None)
+        return self._fit_generator(generator, X, None)
 
-    def _draw(self, generator, X, n_transfer, seed):
-        """``n_transfer`` rows from ``generator`` fitted on X (seeded with ``seed`` unless it has
-        a ``random_state`` of its own)."""
+    def _fit_generator(self, generator, X, seed):
+        """``generator`` fitted on X (seeded with ``seed`` unless it has a ``random_state`` of
+        its own)."""
         if seed is not None and "random_state" in generator.get_params():
             if generator.get_params()["random_state"] is None:
                 generator.set_params(random_state=seed)
-        say(f"drawing {n_transfer} transfer rows with {type(generator).__name__}")
         try:
             generator.fit(X)
         except (TypeError, ValueError) as error:
             if not isinstance(self.transfer, str) or self.transfer == "auto":
                 raise  # the user built the generator and knows its parameters
             raise _inputs.in_distiller_terms(error, self.transfer, generator) from error
-        X_transfer = generator.sample(n_transfer)
-        if _num_samples(X_transfer) != n_transfer:
+        return generator
+
+    # ---------------------------------------------------------------- streamed transfer set
+    def _check_stream(self, way=None):
+        """With ``stream_transfer=True``: a transfer generator and a student that trains epoch
+        by epoch (``way`` is how a classifier's student learns)."""
+        if not self.stream_transfer:
+            return
+        if self.transfer is None:
             raise ValueError(
-                f"the transfer generator {generator!r} returned {_num_samples(X_transfer)} rows "
-                f"from sample({n_transfer}); it must return exactly the rows asked for."
+                "stream_transfer=True draws fresh transfer rows for every epoch of the student, "
+                "but transfer=None draws none. Set transfer (e.g. 'munge', 'mixup' or 'auto') "
+                "and n_transfer (rows per epoch), or stream_transfer=False."
             )
-        return X_transfer
+        if way in (None, "native") and _students.can_stream(self.student, self._task):
+            return
+        if self._task == "classification":
+            kinds = (
+                "MLPStudent, SoftTreeClassifier, a skorch classifier, or a student whose "
+                "fit_distilled takes transfer_stream"
+            )
+        else:
+            kinds = "a skorch NeuralNetRegressor"
+        how = "" if way in (None, "native") else f" (it learns by student_method={way!r})"
+        raise ValueError(
+            f"stream_transfer=True needs a neural student that learns batch by batch over "
+            f"epochs ({kinds}); the student {self.student!r}{how} needs all its rows at once, as "
+            "a tree is grown on the whole set. Use stream_transfer=False to draw n_transfer "
+            "rows once and fit the student on all of them."
+        )
+
+    def _transfer_rows(self, X, seed, label, sample_weight):
+        """``(transfer_set, transfer_stream)``: the rows drawn once, or with ``stream_transfer``
+        the stream that draws ``n_transfer_`` fresh rows per epoch and has ``label(rows)``
+        give the teacher's targets for them."""
+        if not self.stream_transfer:
+            return self._transfer_set(X, seed), None
+        from ._stream import TransferStream, synthetic_weight
+
+        generator = self._transfer_generator(X, seed)
+        if generator is None:
+            raise ValueError(
+                f"stream_transfer=True, but transfer={self.transfer!r} with "
+                f"n_transfer={self.n_transfer!r} gives no rows to stream for this student. "
+                "Set n_transfer > 0 (rows per epoch), or stream_transfer=False."
+            )
+        chunk = self.teacher_batch_size or self.n_transfer_
+        say(
+            f"streaming {self.n_transfer_} fresh transfer rows per epoch with "
+            f"{type(generator).__name__}, labelled {min(chunk, self.n_transfer_)} at a time"
+        )
+        stream = TransferStream(
+            generator,
+            label,
+            self.n_transfer_,
+            min(chunk, self.n_transfer_),
+            synthetic_weight(sample_weight),
+        )
+        # rows are drawn full width for the teacher; the student sees its own columns
+        return None, stream.through(self._for_student)
+
+    def _stream_outputs(self, X_rows):
+        """The teachers' outputs on one streamed chunk. Not cached: a chunk is never asked for
+        again, and hashing it would only cost time and hold memory."""
+        return _targets.TeacherOutputs(
+            X_rows, False, batch_size=self.teacher_batch_size, n_jobs=self.n_jobs
+        )
 
     def _teacher_outputs(self, X, X_transfer, replaced):
         n_transfer = 0 if X_transfer is None else _num_samples(X_transfer)

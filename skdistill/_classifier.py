@@ -126,7 +126,18 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         student sees the training rows only. Not for texts.
     n_transfer : int or float, default=10.0
         Size of the transfer set: an int is a number of rows, a float a multiple of the rows of
-        X. Unused without ``transfer``.
+        X. Unused without ``transfer``. With ``stream_transfer=True``, the rows of each epoch.
+    stream_transfer : bool, default=False
+        For a neural student (:class:`~skdistill.torch.MLPStudent`,
+        :class:`~skdistill.torch.SoftTreeClassifier`, a skorch classifier, or a student whose
+        ``fit_distilled`` takes ``transfer_stream``): draw ``n_transfer`` fresh transfer rows for
+        every epoch instead of one set for the whole fit. The teacher labels them
+        ``teacher_batch_size`` rows at a time as the student trains on them, and no epoch's rows
+        outlive it, so memory is set by that batch, not by ``n_transfer`` times the epochs, and
+        the student sees ``n_transfer`` new rows per epoch. The rows of each epoch are mixed
+        with the training rows and shuffled; seeded by ``random_state`` as the transfer set is.
+        A student that needs all its rows at once (a tree, a forest, boosting) cannot stream:
+        that is an error, as is ``transfer=None``.
     cv : int, cross-validation generator, iterable or None, default=None
         Out-of-fold teacher outputs for the labelled rows, as in ``StackingClassifier``: each
         row is answered by a clone of the teacher fitted on the other folds, as the teacher's
@@ -170,7 +181,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     student_method_ : str
         The way the student learnt: 'weights', 'regression', 'hard' or 'native'.
     n_transfer_ : int
-        Number of synthetic rows in the transfer set (0 without one).
+        Number of synthetic rows in the transfer set (0 without one); per epoch with
+        ``stream_transfer=True``.
     classes_ : ndarray of shape (n_classes,)
         The class labels: the teacher's classes (their union with several teachers).
     privileged_features_ : ndarray of int
@@ -292,6 +304,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         privileged_features=None,
         transfer=None,
         n_transfer=10.0,
+        stream_transfer=False,
         cv=None,
         teacher_batch_size=10_000,
         n_jobs=None,
@@ -312,6 +325,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self.privileged_features = privileged_features
         self.transfer = transfer
         self.n_transfer = n_transfer
+        self.stream_transfer = stream_transfer
         self.cv = cv
         self.teacher_batch_size = teacher_batch_size
         self.n_jobs = n_jobs
@@ -360,6 +374,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         )
         self._check_regression_target()
         self._check_loss()
+        self._check_stream(self.student_method_)
         weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
         unfitted = self._unfitted_teacher_names()
         transfer_seed, student_seed = self._seeds()
@@ -375,7 +390,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         out_of_fold = self._out_of_fold(
             X, labelled, y, sample_weight, teacher_params, by_hand, named, unfitted
         )
-        transfer_set = self._transfer_set(X, transfer_seed)
+        transfer_set, transfer_stream = self._transfer_rows(
+            X, transfer_seed, self._stream_labeller(named, weights), student_weight
+        )
         outputs = self._teacher_outputs(X, transfer_set, out_of_fold)
         X_student, y_student, student_weight = self._with_transfer(
             X, transfer_set, y_encoded, student_weight, fill=-1
@@ -389,6 +406,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             student_weight,
             student_params,
             student_seed,
+            transfer_stream,
         )
         return self
 
@@ -467,7 +485,34 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         encoded[labelled] = order[np.searchsorted(self.classes_, y[labelled], sorter=order)]
         return encoded
 
-    def _fit_student(self, X, named, weights, outputs, y_encoded, sample_weight, fit_params, seed):
+    def _stream_labeller(self, named, weights):
+        """``label(rows)``: the soft targets and logits of the teachers on streamed rows."""
+
+        def label(X_rows):
+            outputs = self._stream_outputs(X_rows)
+            return {
+                "soft_targets": _targets.mean_soft_targets(
+                    named, weights, outputs, self.temperature, self.classes_
+                ),
+                "teacher_logits": _targets.teacher_logits_for_native(
+                    named, weights, outputs, self.classes_
+                ),
+            }
+
+        return label
+
+    def _fit_student(
+        self,
+        X,
+        named,
+        weights,
+        outputs,
+        y_encoded,
+        sample_weight,
+        fit_params,
+        seed,
+        transfer_stream=None,
+    ):
         student = _students.seed_neural_student(clone(self.student), seed)
         way = self.student_method_
         if way == "regression" and self.regression_target == "logits":
@@ -492,6 +537,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 loss=self.loss,
                 fit_params=fit_params,
                 random_state=seed,
+                transfer_stream=transfer_stream,
             )
             return
         targets = blend_with_labels(soft, y_encoded, self.alpha)
