@@ -115,7 +115,7 @@ def test_streamed_student_learns_from_the_teacher(iris, teacher):
 @pytest.mark.parametrize(
     "student",
     [
-        SoftTreeClassifier(depth=2, lr=0.1, max_epochs=4, batch_size=32),
+        SoftTreeClassifier(depth=2, lr=0.1, max_epochs=10, batch_size=32),
         make_pipeline(StandardScaler(), _mlp()),
     ],
     ids=["SoftTreeClassifier", "Pipeline(StandardScaler, MLPStudent)"],
@@ -123,8 +123,10 @@ def test_streamed_student_learns_from_the_teacher(iris, teacher):
 def test_other_streaming_students(iris, teacher, student):
     X, y = iris
     distiller = _streamed(teacher, student).fit(X, y)
-    assert [len(rows) for rows in RecordingLogistic.calls][2:] == [BATCH] * 4
-    assert distiller.score(X, y) > 0.5
+    last = distiller.student_[-1] if hasattr(distiller.student_, "steps") else distiller.student_
+    sizes = [len(rows) for rows in RecordingLogistic.calls][2:]
+    assert sizes == [BATCH] * 2 * last.n_iter_  # two fresh chunks per epoch
+    assert distiller.score(X, y) > 0.8
 
 
 class _Net(torch.nn.Module):
