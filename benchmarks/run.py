@@ -31,6 +31,7 @@ import bench_overhead
 import bench_privileged
 import bench_quality_digits
 import bench_soft_tree
+import bench_streaming
 import bench_torch_overhead
 import bench_transfer_digits
 import bench_transfer_scale
@@ -53,6 +54,7 @@ BENCHMARKS = {
         bench_interpretable,
         bench_tree_students,
         bench_privileged,
+        bench_streaming,
     )
 }
 HERE = Path(__file__).resolve().parent
