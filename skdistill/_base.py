@@ -71,7 +71,11 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         "stream_transfer": ["boolean"],
         "cv": ["cv_object", None],
         "privileged_features": ["array-like", None],
-        "teacher_batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "teacher_batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "n_jobs": [Integral, None],
         "memory": [None, "boolean", str, HasMethods(["cache"])],
         "random_state": ["random_state"],
@@ -426,7 +430,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 f"n_transfer={self.n_transfer!r} gives no rows to stream for this student. "
                 "Set n_transfer > 0 (rows per epoch), or stream_transfer=False."
             )
-        chunk = self.teacher_batch_size or self.n_transfer_
+        chunk = _teacher.batch_rows(self.teacher_batch_size, self.n_transfer_) or self.n_transfer_
         say(
             f"streaming {self.n_transfer_} fresh transfer rows per epoch with "
             f"{type(generator).__name__}, labelled {min(chunk, self.n_transfer_)} at a time"
@@ -444,14 +448,14 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     def _stream_outputs(self, X_rows):
         """The teachers' outputs on one streamed chunk. Not cached: a chunk is never asked for
         again, and hashing it would only cost time and hold memory."""
-        return _targets.TeacherOutputs(
-            X_rows, False, batch_size=self.teacher_batch_size, n_jobs=self.n_jobs
-        )
+        return _targets.TeacherOutputs(X_rows, False, batch_size=len(X_rows), n_jobs=self.n_jobs)
 
     def _teacher_outputs(self, X, X_transfer, replaced):
         n_transfer = 0 if X_transfer is None else _num_samples(X_transfer)
         batches = (
-            "" if self.teacher_batch_size is None else f", {self.teacher_batch_size} at a time"
+            ""
+            if self.teacher_batch_size is None
+            else f", teacher_batch_size={self.teacher_batch_size!r}"
         )
         say(
             f"asking the teacher for outputs on {_num_samples(X)} rows and {n_transfer} transfer "

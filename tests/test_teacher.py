@@ -193,3 +193,13 @@ def test_the_cache_serves_only_rows_equal_in_every_value(iris):
     # every one was asked anew, but the strided view of X's very values, served from the cache
     assert RowCountingLogistic.asked == [150, 150, 150, 150, 149]
     clear_cache()
+
+
+def test_auto_batches_are_a_tenth_of_the_rows_within_bounds():
+    from skdistill._teacher import batch_rows
+
+    assert batch_rows("auto", 5_000) == 10_000  # small sets: one call
+    assert batch_rows("auto", 250_000) == 25_000
+    assert batch_rows("auto", 1_000_000) == 100_000
+    assert batch_rows("auto", 50_000_000) == 100_000  # memory stays bounded by the batch
+    assert batch_rows(128, 1_000_000) == 128 and batch_rows(None, 10) is None
