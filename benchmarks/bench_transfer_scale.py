@@ -38,7 +38,7 @@ TITLE = "Labelling a 1M-row transfer set"
 TARGET = 1.05
 N_TRAIN, N_FEATURES, N_CLASSES = 20_000, 20, 10
 FULL = {"rows": 1_000_000, "repeats": 3}
-QUICK = {"rows": 100_000, "repeats": 2}
+QUICK = {"rows": 30_000, "repeats": 2}
 BATCH = 10_000  # the default before 'auto'
 BATCHED = f"distiller, teacher_batch_size={BATCH:,}"
 AUTO = "distiller, teacher_batch_size='auto' (default)"
@@ -113,22 +113,20 @@ def _measure(teacher, X, repeats):
     one_call, times, ratios = [], {name: [] for name in timed}, {name: [] for name in timed}
     hashes = {}
     for repeat in range(repeats):
+        # one call, each variant once, one call again (the mirror order on odd repeats): a drift
+        # in the machine's load during the repeat favours no side; each variant's ratio is to
+        # the mean of the repeat's two calls
+        middle = timed if repeat % 2 == 0 else timed[::-1]
+        clocks = {}
+        for which in ["one call", *middle, "one call"]:
+            with clock() as elapsed:
+                variants[which](X)
+            clocks.setdefault(which, []).append(elapsed)
+        one_call += clocks["one call"]
+        reference_cpu = sum(c.cpu for c in clocks["one call"]) / len(clocks["one call"])
         for name in timed:
-            # one call, the variant twice, one call (and the mirror order on odd repeats):
-            # a drift in the machine's load during the four calls favours neither side
-            order = ["one call", name, name, "one call"]
-            if repeat % 2:
-                order = [name, "one call", "one call", name]
-            clocks = {"one call": [], name: []}
-            for which in order:
-                with clock() as elapsed:
-                    variants[which](X)
-                clocks[which].append(elapsed)
-            one_call += clocks["one call"]
             times[name] += clocks[name]
-            ratios[name].append(
-                sum(c.cpu for c in clocks[name]) / sum(c.cpu for c in clocks["one call"])
-            )
+            ratios[name].append(clocks[name][0].cpu / reference_cpu)
         # the in-process cache's fingerprint of X, before (joblib.hash) and now, per one call
         for name, fingerprint in (("joblib.hash", joblib_hash), ("sha256", fingerprint_rows)):
             with clock() as elapsed:
@@ -284,12 +282,12 @@ method on all rows, the one the distiller asks (`decision_function` for boosting
 teacher)`, the step of `DistilledClassifier.fit` that labels the rows (with `memory=False`
 unless said; `memory=None`, the distiller's default, fingerprints the rows for its in-process
 cache and is timed with the cache emptied before each call). Each repeat times one call, the
-variant twice and one call again (the mirror order on odd repeats), one thread; the ratio of
-the variant's two CPU times to the two of one call is taken per repeat, then the median of
-{repeats} repeats (range in brackets). The variant without batches is not timed: it is one
-call plus the distiller's checks of the output. Peak memory is measured in a separate run
-with `tracemalloc`, which sees numpy's allocations: the most memory allocated at once during
-the call above what was in use before, outputs included.
+timed variant once and one call again (the variants in the mirror order on odd repeats), one
+thread; each variant's CPU time over the mean of the repeat's two calls is its ratio for the
+repeat, then the median of {repeats} repeats (range in brackets). The variant without
+batches is not timed: it is one call plus the distiller's checks of the output. Peak memory
+is measured in a separate run with `tracemalloc`, which sees numpy's allocations: the most
+memory allocated at once during the call above what was in use before, outputs included.
 
 {table}
 
