@@ -83,21 +83,24 @@ def _variants(teacher, method):
     }
 
 
-def _peak_bytes(label, X):
-    """Peak of the memory traced while ``label(X)`` runs, above what was in use before.
+def _peak_bytes(label, X, reference):
+    """Peak of the memory traced while ``label(X)`` runs, above what was in use before; and a
+    check that ``label`` gives the reference's outputs.
 
     numpy reports its allocations to tracemalloc, so the teacher's temporary arrays and the
-    outputs count; the result is dropped before the peak is read back.
+    outputs count; the outputs are dropped after the check, before the next variant runs.
     """
     gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        label(X)
+        outputs = label(X)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
     clear_cache()
+    if not np.allclose(outputs, reference):
+        raise AssertionError(f"{label} labels the rows differently from one call")
     return peak - before
 
 
@@ -105,10 +108,7 @@ def _measure(teacher, X, repeats):
     method = output_method(teacher)
     variants = _variants(teacher, method)
     reference = variants["one call"](X)
-    for name, label in variants.items():
-        if not np.allclose(label(X), reference):
-            raise AssertionError(f"{name} labels the rows differently from one call")
-    peaks = {name: _peak_bytes(label, X) for name, label in variants.items()}
+    peaks = {name: _peak_bytes(label, X, reference) for name, label in variants.items()}
     timed = [name for name in variants if name not in ("one call", UNTIMED)]
     one_call, times, ratios = [], {name: [] for name in timed}, {name: [] for name in timed}
     hashes = {}
