@@ -32,9 +32,9 @@ _CACHE_ENTRIES_PER_TEACHER = 16
 # so that labelling a large transfer set cannot pin gigabytes in memory.
 _CACHE_BYTES_PER_TEACHER = 256 * 2**20
 # teacher_batch_size='auto': a tenth of the rows a call, within these bounds. A call has a fixed
-# cost (input checks, one pass per tree of a boosting model): measured on a 100-tree
-# HistGradientBoosting teacher, batches of 10,000 rows took 1.07-1.11 times the CPU time of one
-# call on 1M rows, batches of 100,000 about one call's (benchmarks/bench_transfer_scale.py).
+# cost (input checks, one pass per tree of a boosting model; about 5 ms for a 100-tree
+# HistGradientBoosting teacher here): on 1M rows its batches of 10,000 took 1.07-1.11 times the
+# CPU time of one call, batches of 100,000 0.99-1.07 (benchmarks/bench_transfer_scale.py).
 # The upper bound keeps the memory of a wide teacher's temporaries in check.
 _AUTO_BATCH_ROWS = (10_000, 100_000)
 _AUTO_BATCHES = 10
