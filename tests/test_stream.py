@@ -205,3 +205,13 @@ def test_clone_search_and_pickle(iris, teacher):
     np.testing.assert_array_equal(restored.predict_proba(X), fitted.predict_proba(X))
     # no epoch's rows outlive the fit: nothing of the stream is kept on the distiller
     assert not any("stream" in type(value).__name__.lower() for value in vars(fitted).values())
+
+
+def test_privileged_columns_reach_the_teacher_not_the_student(iris):
+    X, y = iris
+    teacher = RecordingLogistic(max_iter=500).fit(X, y)  # every column
+    RecordingLogistic.calls = []
+    distiller = _streamed(teacher, privileged_features=[0]).fit(X, y)
+    assert {rows.shape[1] for rows in RecordingLogistic.calls} == {4}  # streamed rows too
+    assert distiller.student_.n_features_in_ == 3
+    assert distiller.predict(X[:, 1:]).shape == (150,)
