@@ -222,18 +222,11 @@ def _figures(measured):
                 result["ratios"][CACHED],
                 ".3f",
             ),
-            # the keys of the figures recorded before 'auto' existed: batches of 10,000
             figure(
-                f"{short}_batched_ratio",
-                f"{short}: CPU time of batches / one call",
+                f"{short}_10k_ratio",
+                f"{short}: CPU time of batches of 10,000 / one call",
                 result["ratios"][BATCHED],
                 ".3f",
-            ),
-            figure(
-                f"{short}_batched_peak_mib",
-                f"{short}: peak MiB in batches",
-                [round(peaks[BATCHED] / 2**20)],
-                ".0f",
             ),
             figure(
                 f"{short}_auto_peak_mib",
