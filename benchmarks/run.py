@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import _pinned  # noqa: F401  (first: pins the numeric libraries before they are imported)
+import bench_adversarial
 import bench_bucilua_letter
 import bench_fingerprint
 import bench_grid_cache
@@ -54,6 +55,7 @@ BENCHMARKS = {
         bench_interpretable,
         bench_tree_students,
         bench_privileged,
+        bench_adversarial,
         bench_streaming,
     )
 }

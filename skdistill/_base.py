@@ -2,6 +2,7 @@
 
 import copy
 import functools
+import inspect
 from numbers import Integral, Real
 
 import numpy as np
@@ -61,7 +62,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
     _shared_constraints: dict = {
         "transfer": [
             None,
-            StrOptions({"auto", "munge", "mixup", "noise"}),
+            StrOptions({"auto", "munge", "mixup", "noise", "adversarial", "boundary"}),
             HasMethods(["fit", "sample"]),
         ],
         "n_transfer": [
@@ -323,22 +324,27 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         return tuple(int(seed) for seed in rng.randint(np.iinfo(np.int32).max, size=2))
 
-    def _transfer_set(self, X, seed):
-        """Synthetic rows for the teacher to label, drawn from the training rows (``transfer``)."""
-        generator = self._transfer_generator(X, seed)
-        if generator is None:
-            return None
-        n_transfer = self.n_transfer_
-        say(f"drawing {n_transfer} transfer rows with {type(generator).__name__}")
-        X_transfer = generator.sample(n_transfer)
-        if _num_samples(X_transfer) != n_transfer:
-            raise ValueError(
-                f"the transfer generator {generator!r} returned {_num_samples(X_transfer)} rows "
-                f"from sample({n_transfer}); it must return exactly the rows asked for."
-            )
-        return X_transfer
+    def _transfer_set(self, X, seed, teacher=None):
+        """Synthetic rows for the teacher to label, drawn from the training rows (``transfer``).
 
-    def _transfer_generator(self, X, seed):
+        Returns the rows (or None) and the second stage of a student-aware generator: None, or
+        ``(generator, n_rows)`` to draw with :meth:`_student_rows` once the student is fitted.
+        ``teacher`` is what a generator whose ``fit`` takes a teacher is given (classifiers).
+        """
+        generator = self._transfer_generator(X, seed, teacher)
+        if generator is None:
+            return None, None
+        n_transfer = self.n_transfer_
+        # a student-aware generator (AdversarialRows) draws its last share of the rows where
+        # the student fitted on the first share disagrees with the teacher
+        n_second = int(np.rint(getattr(generator, "student_share", 0.0) * n_transfer))
+        second = (generator, n_second) if n_second else None
+        n_first = n_transfer - n_second
+        say(f"drawing {n_first} transfer rows with {type(generator).__name__}")
+        first = self._checked_sample(generator, n_first) if n_first else None
+        return first, second
+
+    def _transfer_generator(self, X, seed, teacher=None):
         """The transfer generator fitted on X, and ``n_transfer_`` set; None without rows."""
         if self.transfer is None:
             self.n_transfer_ = 0
@@ -353,7 +359,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             self.n_transfer_ = n_auto
             if generator is None:
                 return None
-            return self._fit_generator(generator, X, seed)
+            return self._fit_generator(generator, X, seed, teacher)
         generator = clone(check_generator(self.transfer), safe=False)
         if hasattr(generator, "get_params") and "random_state" in generator.get_params():
             if generator.get_params()["random_state"] is None and seed is not None:
@@ -370,21 +376,55 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         self.n_transfer_ = n_transfer
         if n_transfer == 0:
             return None
-        return self._fit_generator(generator, X, None)
+        return self._fit_generator(generator, X, None, teacher)
 
-    def _fit_generator(self, generator, X, seed):
+    def _fit_generator(self, generator, X, seed, teacher=None):
         """``generator`` fitted on X (seeded with ``seed`` unless it has a ``random_state`` of
-        its own)."""
+        its own); a generator whose ``fit`` takes a teacher is given ``teacher``."""
         if seed is not None and "random_state" in generator.get_params():
             if generator.get_params()["random_state"] is None:
                 generator.set_params(random_state=seed)
+        takes_teacher = "teacher" in inspect.signature(generator.fit).parameters
+        if takes_teacher and teacher is None:
+            raise ValueError(
+                f"transfer={self.transfer!r} draws rows near a classifier teacher's class "
+                f"boundaries, which a regression teacher does not have. {type(self).__name__} "
+                "takes transfer='mixup', 'munge' or 'noise'."
+            )
         try:
-            generator.fit(X)
+            if takes_teacher:
+                generator.fit(X, teacher=teacher)
+            else:
+                generator.fit(X)
         except (TypeError, ValueError) as error:
             if not isinstance(self.transfer, str) or self.transfer == "auto":
                 raise  # the user built the generator and knows its parameters
             raise _inputs.in_distiller_terms(error, self.transfer, generator) from error
         return generator
+
+    def _student_rows(self, second, X_transfer):
+        """The transfer set with the second stage's rows added: drawn where the student fitted
+        so far (through this distiller's ``predict``) disagrees with the teacher."""
+        generator, n_rows = second
+        say(f"drawing {n_rows} transfer rows where the student disagrees with the teacher")
+        X_new = self._checked_sample(generator, n_rows, student=self)
+        if X_transfer is None:
+            return X_new
+        if _is_dataframe(X_new):
+            import pandas as pd
+
+            return pd.concat([X_transfer, X_new], ignore_index=True)
+        return np.concatenate([np.asarray(X_transfer), np.asarray(X_new)])
+
+    @staticmethod
+    def _checked_sample(generator, n_transfer, **params):
+        X_transfer = generator.sample(n_transfer, **params)
+        if _num_samples(X_transfer) != n_transfer:
+            raise ValueError(
+                f"the transfer generator {generator!r} returned {_num_samples(X_transfer)} rows "
+                f"from sample({n_transfer}); it must return exactly the rows asked for."
+            )
+        return X_transfer
 
     # ---------------------------------------------------------------- streamed transfer set
     def _check_stream(self, way=None):
@@ -415,15 +455,25 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             "rows once and fit the student on all of them."
         )
 
-    def _transfer_rows(self, X, seed, label, sample_weight):
-        """``(transfer_set, transfer_stream)``: the rows drawn once, or with ``stream_transfer``
-        the stream that draws ``n_transfer_`` fresh rows per epoch and has ``label(rows)``
-        give the teacher's targets for them."""
+    def _transfer_rows(self, X, seed, label, sample_weight, teacher=None):
+        """``(transfer_set, second_stage, transfer_stream)``: the rows drawn once and the second
+        stage of a student-aware generator (see :meth:`_transfer_set`), or with
+        ``stream_transfer`` the stream that draws ``n_transfer_`` fresh rows per epoch and has
+        ``label(rows)`` give the teacher's targets for them."""
         if not self.stream_transfer:
-            return self._transfer_set(X, seed), None
+            return (*self._transfer_set(X, seed, teacher), None)
         from ._stream import TransferStream, synthetic_weight
 
-        generator = self._transfer_generator(X, seed)
+        generator = self._transfer_generator(X, seed, teacher)
+        if getattr(generator, "student_share", 0.0) > 0:
+            raise ValueError(
+                f"stream_transfer=True draws every epoch's rows before the student has seen "
+                f"them, but transfer={self.transfer!r} draws a share of its rows where a fitted "
+                "student disagrees with the teacher (student_share="
+                f"{generator.student_share!r}). Stream with transfer='boundary' (or an "
+                "AdversarialRows with student_share=0), 'mixup' or 'munge', or set "
+                "stream_transfer=False."
+            )
         if generator is None:
             raise ValueError(
                 f"stream_transfer=True, but transfer={self.transfer!r} with "
@@ -443,7 +493,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             synthetic_weight(sample_weight),
         )
         # rows are drawn full width for the teacher; the student sees its own columns
-        return None, stream.through(self._for_student)
+        return None, None, stream.through(self._for_student)
 
     def _stream_outputs(self, X_rows):
         """The teachers' outputs on one streamed chunk. Not cached: a chunk is never asked for

@@ -110,16 +110,22 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         ``feature_names_in_`` describe the columns seen in fit (the teacher's);
         ``student_features_`` the student's. A transfer set draws rows of every column for the
         teacher and gives the student its columns. None: the student sees every column.
-    transfer : None, {'auto', 'munge', 'mixup', 'noise'} or generator, default=None
+    transfer : None, str or generator, default=None
         A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
         cross-validation, from each fold's training rows only), labelled by the teacher and
-        learnt from its targets alone, like unlabeled rows. A string takes the generator of
+        learnt from its targets alone, like unlabeled rows. A string ('auto', 'munge', 'mixup',
+        'noise', 'boundary', 'adversarial') takes the generator of
         :mod:`skdistill.transfer` with its defaults; an object with ``fit(X)`` and
         ``sample(n_samples)`` is cloned and used. ``'auto'`` picks the generator and the
         number of rows from the student, as measured: mixup and at least 50,000 rows for a
         scikit-learn tree or forest, MUNGE and 25 rows per training row for a neural net, none
         for :class:`skdistill.tree.GuidedTreeClassifier`, mixup and 10 rows per row otherwise
         (``n_transfer`` is then unused); else try ``'mixup'`` first on numeric tables.
+        ``'boundary'`` and ``'adversarial'`` ask the teacher where to draw
+        (:class:`~skdistill.transfer.AdversarialRows`): rows across its class boundaries;
+        ``'adversarial'`` then fits the student on the first half, draws the second half where
+        that student disagrees with the teacher, and fits it again on all of them. A generator
+        whose ``fit`` takes ``teacher=`` is given the teachers' mean distribution.
         A DataFrame's columns that are not numbers (object, string, bool, category) take values
         copied from real rows, and every column keeps its dtype; to set a generator's
         parameters, pass it, e.g. ``transfer=Mixup(categorical_features=[...])``. None: the
@@ -393,24 +399,32 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         out_of_fold = self._out_of_fold(
             X, labelled, y, sample_weight, teacher_params, by_hand, named, unfitted
         )
-        transfer_set, transfer_stream = self._transfer_rows(
-            X, transfer_seed, self._stream_labeller(named, weights), student_weight
+        teacher_view = _targets.MeanTeacher(named, weights, self.classes_)
+        transfer_set, second_stage, transfer_stream = self._transfer_rows(
+            X, transfer_seed, self._stream_labeller(named, weights), student_weight, teacher_view
         )
-        outputs = self._teacher_outputs(X, transfer_set, out_of_fold)
-        X_student, y_student, student_weight = self._with_transfer(
-            X, transfer_set, y_encoded, student_weight, fill=-1
-        )
-        self._fit_student(
-            self._for_student(X_student),
-            named,
-            weights,
-            outputs,
-            y_student,
-            student_weight,
-            student_params,
-            student_seed,
-            transfer_stream,
-        )
+        while True:
+            outputs = self._teacher_outputs(X, transfer_set, out_of_fold)
+            X_student, y_student, weight_student = self._with_transfer(
+                X, transfer_set, y_encoded, student_weight, fill=-1
+            )
+            self._fit_student(
+                self._for_student(X_student),
+                named,
+                weights,
+                outputs,
+                y_student,
+                weight_student,
+                student_params,
+                student_seed,
+                transfer_stream,
+            )
+            if second_stage is None:
+                break
+            # student-aware rows (transfer='adversarial'): more rows where this student
+            # disagrees with the teacher, then the student is fitted again on all of them
+            transfer_set = self._student_rows(second_stage, transfer_set)
+            second_stage = None
         return self
 
     # ------------------------------------------------------------------ steps of fit

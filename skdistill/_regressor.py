@@ -65,7 +65,8 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         A DataFrame's columns that are not numbers (object, string, bool, category) take values
         copied from real rows, and every column keeps its dtype; to set a generator's
         parameters, pass it, e.g. ``transfer=Mixup(categorical_features=[...])``. None: the
-        student sees the training rows only. Not for texts.
+        student sees the training rows only. Not for texts. ``'boundary'`` and
+        ``'adversarial'`` seek a classifier teacher's class boundaries and are refused here.
     n_transfer : int or float, default=10.0
         Size of the transfer set: an int is a number of rows, a float a multiple of the rows of
         X. Unused without ``transfer``. With ``stream_transfer=True``, the rows of each epoch.
@@ -243,7 +244,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         out_of_fold = self._out_of_fold(
             X, labelled, y, sample_weight, teacher_params, by_hand, named, unfitted
         )
-        transfer_set, transfer_stream = self._transfer_rows(
+        transfer_set, _, transfer_stream = self._transfer_rows(
             X, transfer_seed, self._stream_labeller(named, weights), student_weight
         )
         outputs = self._teacher_outputs(X, transfer_set, out_of_fold)

@@ -108,6 +108,26 @@ class TeacherOutputs:
         return values
 
 
+class MeanTeacher:
+    """Classifier teachers seen as one, for a generator that asks a teacher (AdversarialRows).
+
+    ``predict_proba`` is the weighted mean of their own distributions (T=1) in ``classes``
+    order, asked without the cache: the generator's candidate rows are asked once each.
+    """
+
+    def __init__(self, named_teachers, weights, classes):
+        self.named_teachers = named_teachers
+        self.weights = weights
+        self.classes_ = classes
+
+    def predict_proba(self, X):
+        def distribution(name, teacher):
+            values, kind = raw_outputs(name, teacher, X, memory=False)
+            return align_columns(tempered(values, kind, 1.0), teacher.classes_, self.classes_)
+
+        return _weighted_sum(self.weights, self.named_teachers, distribution)
+
+
 def tempered(values, kind, temperature):
     """The teacher's distribution at ``temperature``."""
     if kind == "logits":

@@ -12,7 +12,9 @@ binary problem regresses one column.
 
 A ``DecisionTreeRegressor`` with the classifier's hyperparameters is fitted on those columns, and
 its tree becomes the ``tree_`` of the classifier the user passed, with each node's value the
-weighted mean target (the class distribution) and its impurity the Gini of it.
+weighted mean target (the class distribution) and its impurity the Gini of it. The regressor
+already holds each node's weighted mean of the columns, and the columns are an affine image of
+the targets, so the mean target is read back from it without another pass over the rows.
 """
 
 import numbers
@@ -88,9 +90,8 @@ def fit_tree_on_targets(student, X, targets, classes, sample_weight=None):
         ccp_alpha=params["ccp_alpha"] / scale,
         **{name: params[name] for name in _SHARED_PARAMS},
     )
-    columns = simplex_columns(targets)
-    regressor.fit(X, columns, sample_weight=sample_weight)
-    _adopt_tree(student, regressor, X, targets, classes, sample_weight)
+    regressor.fit(X, simplex_columns(targets), sample_weight=sample_weight)
+    _adopt_tree(student, regressor, classes)
     return student
 
 
@@ -99,20 +100,31 @@ def simplex_columns(targets):
     n_classes = targets.shape[1]
     if n_classes == 1:
         return np.zeros((len(targets), 1))
-    basis = null_space(np.ones((1, n_classes)))  # (n_classes, n_classes - 1), orthonormal
-    columns = (targets - 1.0 / n_classes) @ basis
+    columns = (targets - 1.0 / n_classes) @ _simplex_basis(n_classes)
     return columns[:, 0] if columns.shape[1] == 1 else columns
 
 
-def _adopt_tree(student, regressor, X, targets, classes, sample_weight):
+def _simplex_basis(n_classes):
+    return null_space(np.ones((1, n_classes)))  # (n_classes, n_classes - 1), orthonormal
+
+
+def _class_distributions(column_means, n_classes):
+    """The mean targets whose :func:`simplex_columns` are ``column_means`` (one row a node)."""
+    if n_classes == 1:
+        return np.ones((len(column_means), 1))
+    value = column_means @ _simplex_basis(n_classes).T + 1.0 / n_classes
+    # the map back is exact up to rounding: a class no row of a node has comes back as +-1e-17,
+    # and is set to the zero a classifier's tree holds for it
+    value[value < 8 * n_classes * np.finfo(np.float64).eps] = 0.0
+    return value / value.sum(axis=1, keepdims=True)
+
+
+def _adopt_tree(student, regressor, classes):
     """Give ``student`` the fitted attributes of a classifier with the regressor's tree."""
     n_classes = len(classes)
     state = regressor.tree_.__getstate__()
-    path = regressor.decision_path(X)  # rows x nodes, so each node's mean target is exact
-    weight = np.ones(len(targets)) if sample_weight is None else np.asarray(sample_weight)
-    mass = np.asarray(path.T @ (targets * weight[:, None]))
-    total = np.asarray(path.T @ weight).reshape(-1, 1)
-    value = mass / np.where(total > 0, total, 1.0)
+    # the regressor's node values are the weighted means of the columns over each node's rows
+    value = _class_distributions(state["values"][:, :, 0], n_classes)
     nodes = state["nodes"].copy()
     nodes["impurity"] = 1.0 - np.sum(value**2, axis=1)
     tree = Tree(regressor.n_features_in_, np.array([n_classes], dtype=np.intp), 1)

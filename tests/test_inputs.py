@@ -137,7 +137,7 @@ def mixed_teacher(mixed):
     return _mixed_pipeline(HistGradientBoostingClassifier(max_iter=10, random_state=0)).fit(X, y)
 
 
-@pytest.mark.parametrize("transfer", ["mixup", "munge", "noise"])
+@pytest.mark.parametrize("transfer", ["mixup", "munge", "noise", "adversarial"])
 def test_transfer_on_mixed_dataframe(mixed, mixed_teacher, transfer):
     # object, string and bool columns used to stop the generators or come back as fractions,
     # which the teacher's one-hot encoder then ignored or rejected

@@ -425,6 +425,9 @@ def test_check_generator_passes_objects_and_none():
     ],
 )
 def test_check_generator_rejects(transfer, error, shown):
-    accepted = r"transfer must be None, 'munge', 'mixup', 'noise' or an object with fit and sample"
+    accepted = (
+        r"transfer must be None, 'munge', 'mixup', 'noise', 'adversarial', 'boundary' or an "
+        r"object with fit and sample"
+    )
     with pytest.raises(error, match=rf"{accepted}; {shown}"):
         check_generator(transfer)

@@ -118,3 +118,19 @@ def test_trees_that_keep_the_copies():
     weighted = DecisionTreeClassifier(max_depth=3, class_weight="balanced", random_state=0)
     fitted = fit_weighted(weighted, X, targets, np.arange(3), None, 1.0, {})
     assert fitted.tree_.n_node_samples[0] > len(X)  # the copies
+
+
+def test_a_class_no_row_of_a_leaf_has_gets_exactly_zero():
+    # a forest's probabilities are full of exact zeros; the copies tree has no copy of such a
+    # class in the leaf, so its probability there is 0, not a rounding error around it
+    X, y, _ = _problem(5)
+    targets = RandomForestClassifier(n_estimators=5, random_state=0).fit(X, y).predict_proba(X)
+    classes = np.arange(5)
+    tree = DecisionTreeClassifier(max_depth=6, random_state=0)
+    ours = fit_weighted(tree, X, targets, classes, None, 1.0, {})
+    leaves = ours.apply(X)
+    mass = np.array([targets[leaves == leaf].sum(axis=0) for leaf in leaves])
+    proba = ours.predict_proba(X)
+    assert (mass == 0).any()
+    np.testing.assert_array_equal(proba == 0, mass == 0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)

@@ -7,6 +7,7 @@ Each generator is fitted on the training rows and then draws as many new rows as
 See Bucilua, Caruana and Niculescu-Mizil, "Model Compression", KDD 2006.
 """
 
+from ._adversarial import AdversarialRows
 from ._generators import GaussianNoise, Mixup, Munge
 
-__all__ = ["GaussianNoise", "Mixup", "Munge"]
+__all__ = ["AdversarialRows", "GaussianNoise", "Mixup", "Munge"]

@@ -5,6 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 
 from .._sklearn_compat import Interval, _fit_context
+from ._adversarial import AdversarialRows
 from ._base import _BaseGenerator
 
 _COMMON_CONSTRAINTS = {
@@ -406,7 +407,17 @@ class GaussianNoise(_BaseGenerator):
         return rows_numeric + noise, self._codes[rows]
 
 
-_BY_NAME = {"munge": Munge, "mixup": Mixup, "noise": GaussianNoise}
+def _boundary_rows():
+    return AdversarialRows(student_share=0.0)
+
+
+_BY_NAME = {
+    "munge": Munge,
+    "mixup": Mixup,
+    "noise": GaussianNoise,
+    "adversarial": AdversarialRows,
+    "boundary": _boundary_rows,
+}
 
 
 def check_generator(transfer, name="transfer"):
@@ -414,8 +425,10 @@ def check_generator(transfer, name="transfer"):
 
     Parameters
     ----------
-    transfer : None, {'munge', 'mixup', 'noise'} or object with ``fit`` and ``sample``
-        None is returned as it is; a name gives a new generator with default parameters; an
+    transfer : None, str or object with ``fit`` and ``sample``
+        None is returned as it is; a name ('munge', 'mixup', 'noise', 'adversarial',
+        'boundary') gives a new generator with default parameters ('boundary' is
+        ``AdversarialRows(student_share=0)``); an
         object with ``fit`` and ``sample`` methods is returned as it is (not cloned).
     name : str, default='transfer'
         Name of the parameter, for error messages.
@@ -426,7 +439,10 @@ def check_generator(transfer, name="transfer"):
     """
     if transfer is None:
         return None
-    accepted = f"{name} must be None, 'munge', 'mixup', 'noise' or an object with fit and sample"
+    accepted = (
+        f"{name} must be None, 'munge', 'mixup', 'noise', 'adversarial', 'boundary' or an "
+        "object with fit and sample"
+    )
     if isinstance(transfer, str):
         if transfer not in _BY_NAME:
             raise ValueError(f"{accepted}; got {transfer!r}.")
