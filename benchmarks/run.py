@@ -33,6 +33,7 @@ import bench_overhead
 import bench_privileged
 import bench_quality_digits
 import bench_soft_tree
+import bench_streaming
 import bench_torch_overhead
 import bench_transfer_digits
 import bench_transfer_scale
@@ -57,6 +58,7 @@ BENCHMARKS = {
         bench_privileged,
         bench_adversarial,
         bench_mutual_learning,
+        bench_streaming,
     )
 }
 HERE = Path(__file__).resolve().parent

@@ -132,16 +132,30 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         student sees the training rows only. Not for texts.
     n_transfer : int or float, default=10.0
         Size of the transfer set: an int is a number of rows, a float a multiple of the rows of
-        X. Unused without ``transfer``.
+        X. Unused without ``transfer``. With ``stream_transfer=True``, the rows of each epoch.
+    stream_transfer : bool, default=False
+        For a neural student (:class:`~skdistill.torch.MLPStudent`,
+        :class:`~skdistill.torch.SoftTreeClassifier`, a skorch classifier, or a student whose
+        ``fit_distilled`` takes ``transfer_stream``): draw ``n_transfer`` fresh transfer rows for
+        every epoch instead of one set for the whole fit. The teacher labels them
+        ``teacher_batch_size`` rows at a time as the student trains on them, and no epoch's rows
+        outlive it, so memory is set by that batch, not by ``n_transfer`` times the epochs, and
+        the student sees ``n_transfer`` new rows per epoch. The rows of each epoch are mixed
+        with the training rows and shuffled; seeded by ``random_state`` as the transfer set is.
+        A student that needs all its rows at once (a tree, a forest, boosting) cannot stream:
+        that is an error, as is ``transfer=None``.
     cv : int, cross-validation generator, iterable or None, default=None
         Out-of-fold teacher outputs for the labelled rows, as in ``StackingClassifier``: each
         row is answered by a clone of the teacher fitted on the other folds, as the teacher's
         outputs on its own training rows are overconfident. Needs an unfitted teacher (only
         teachers fitted here get out-of-fold outputs); costs ``cv`` extra fits. None: the
         teacher answers for every row.
-    teacher_batch_size : int or None, default=10_000
+    teacher_batch_size : int, 'auto' or None, default='auto'
         The teacher is asked for this many rows at a time, so peak memory grows with the batch,
-        not with the transfer set. None: one call for all rows.
+        not with the transfer set. 'auto': a tenth of the rows, at least 10,000 and at most
+        100,000 a call, which keeps the teacher's fixed cost per call (a pass over each of its
+        trees, its input checks) out of sight; see the benchmark "Labelling a 1M-row transfer
+        set". None: one call for all rows.
     n_jobs : int or None, default=None
         Number of joblib jobs over the teacher's batches and the ``cv`` fits. None means 1
         unless in a ``joblib.parallel_config`` context; a dask or ray backend spreads the
@@ -176,7 +190,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     student_method_ : str
         The way the student learnt: 'weights', 'regression', 'hard' or 'native'.
     n_transfer_ : int
-        Number of synthetic rows in the transfer set (0 without one).
+        Number of synthetic rows in the transfer set (0 without one); per epoch with
+        ``stream_transfer=True``.
     classes_ : ndarray of shape (n_classes,)
         The class labels: the teacher's classes (their union with several teachers).
     privileged_features_ : ndarray of int
@@ -298,8 +313,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         privileged_features=None,
         transfer=None,
         n_transfer=10.0,
+        stream_transfer=False,
         cv=None,
-        teacher_batch_size=10_000,
+        teacher_batch_size="auto",
         n_jobs=None,
         memory=None,
         random_state=None,
@@ -318,6 +334,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self.privileged_features = privileged_features
         self.transfer = transfer
         self.n_transfer = n_transfer
+        self.stream_transfer = stream_transfer
         self.cv = cv
         self.teacher_batch_size = teacher_batch_size
         self.n_jobs = n_jobs
@@ -366,6 +383,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         )
         self._check_regression_target()
         self._check_loss()
+        self._check_stream(self.student_method_)
         weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
         unfitted = self._unfitted_teacher_names()
         transfer_seed, student_seed = self._seeds()
@@ -382,7 +400,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             X, labelled, y, sample_weight, teacher_params, by_hand, named, unfitted
         )
         teacher_view = _targets.MeanTeacher(named, weights, self.classes_)
-        transfer_set, second_stage = self._transfer_set(X, transfer_seed, teacher_view)
+        transfer_set, second_stage, transfer_stream = self._transfer_rows(
+            X, transfer_seed, self._stream_labeller(named, weights), student_weight, teacher_view
+        )
         while True:
             outputs = self._teacher_outputs(X, transfer_set, out_of_fold)
             X_student, y_student, weight_student = self._with_transfer(
@@ -397,6 +417,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 weight_student,
                 student_params,
                 student_seed,
+                transfer_stream,
             )
             if second_stage is None:
                 break
@@ -481,7 +502,34 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         encoded[labelled] = order[np.searchsorted(self.classes_, y[labelled], sorter=order)]
         return encoded
 
-    def _fit_student(self, X, named, weights, outputs, y_encoded, sample_weight, fit_params, seed):
+    def _stream_labeller(self, named, weights):
+        """``label(rows)``: the soft targets and logits of the teachers on streamed rows."""
+
+        def label(X_rows):
+            outputs = self._stream_outputs(X_rows)
+            return {
+                "soft_targets": _targets.mean_soft_targets(
+                    named, weights, outputs, self.temperature, self.classes_
+                ),
+                "teacher_logits": _targets.teacher_logits_for_native(
+                    named, weights, outputs, self.classes_
+                ),
+            }
+
+        return label
+
+    def _fit_student(
+        self,
+        X,
+        named,
+        weights,
+        outputs,
+        y_encoded,
+        sample_weight,
+        fit_params,
+        seed,
+        transfer_stream=None,
+    ):
         student = _students.seed_neural_student(clone(self.student), seed)
         way = self.student_method_
         if way == "regression" and self.regression_target == "logits":
@@ -506,6 +554,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 loss=self.loss,
                 fit_params=fit_params,
                 random_state=seed,
+                transfer_stream=transfer_stream,
             )
             return
         targets = blend_with_labels(soft, y_encoded, self.alpha)

@@ -233,6 +233,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         alpha,
         sample_weight=None,
         loss="kl",
+        transfer_stream=None,
     ):
         """Train the network on a teacher's targets and the labels (the 'native' protocol).
 
@@ -259,6 +260,10 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         loss : {'kl', 'logit_mse'}, default='kl'
             Hinton's tempered KL divergence, or Ba and Caruana's squared error on the logits
             (``teacher_logits`` must then be finite).
+        transfer_stream : TransferStream or None, default=None
+            Fresh synthetic rows for every epoch, drawn and labelled by the teacher chunk by
+            chunk as the network trains (``stream_transfer=True`` on the distiller); each epoch
+            mixes them with the rows of X. None: the rows of X alone.
 
         Returns
         -------
@@ -286,6 +291,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
             temperature=temperature,
             alpha=alpha,
             loss=loss,
+            transfer_stream=transfer_stream,
         )
 
     def _train(self, X, y_encoded, *, classes, sample_weight, **teacher):
