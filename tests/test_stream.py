@@ -194,6 +194,21 @@ def test_errors_name_the_parameter(iris, teacher):
         _streamed(teacher, stream_transfer="yes").fit(X, y)
 
 
+def test_boundary_rows_stream_and_student_aware_rows_are_refused(iris, teacher):
+    X, y = iris
+    # boundary rows need the teacher alone: they can be drawn fresh every epoch
+    distiller = _streamed(teacher, transfer="boundary").fit(X, y)
+    assert distiller.n_transfer_ == N_TRANSFER
+    sizes = [len(rows) for rows in RecordingLogistic.calls]
+    # after the generator's fit (150) and the training rows (100 + 50): per chunk of fresh
+    # rows, the generator's search asks the teacher at 5 points of each segment, then the
+    # teacher labels the chunk; two chunks per epoch, two epochs
+    assert sizes == [150, 100, 50] + [5 * BATCH, BATCH] * 2 * 2
+    # adversarial rows are drawn where a fitted student disagrees: none exists before epoch 1
+    with pytest.raises(ValueError, match=r"stream_transfer=True .*transfer='adversarial'"):
+        _streamed(teacher, transfer="adversarial").fit(X, y)
+
+
 def test_clone_search_and_pickle(iris, teacher):
     X, y = iris
     distiller = _streamed(teacher)
