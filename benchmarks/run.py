@@ -23,6 +23,7 @@ from pathlib import Path
 
 import _pinned  # noqa: F401  (first: pins the numeric libraries before they are imported)
 import bench_adversarial
+import bench_born_again
 import bench_bucilua_letter
 import bench_fingerprint
 import bench_grid_cache
@@ -32,6 +33,8 @@ import bench_overhead
 import bench_privileged
 import bench_quality_digits
 import bench_soft_tree
+import bench_teacher_assistant
+import bench_teacher_free
 import bench_torch_overhead
 import bench_transfer_digits
 import bench_transfer_scale
@@ -55,6 +58,9 @@ BENCHMARKS = {
         bench_tree_students,
         bench_privileged,
         bench_adversarial,
+        bench_born_again,
+        bench_teacher_free,
+        bench_teacher_assistant,
     )
 }
 HERE = Path(__file__).resolve().parent

@@ -281,8 +281,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         templates = dict(_teacher.named_teachers(self.teacher))
         replaced = {}
         for name, fitted in named:
-            if name not in unfitted:
-                continue
+            if name not in unfitted or _teacher.teaches_from_labels(fitted):
+                continue  # a teacher without a model has no overconfident fit to replace
             method = "predict" if self._task == "regression" else _teacher.output_method(fitted)
             if method.startswith("skorch"):
                 raise ValueError(
@@ -415,7 +415,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             )
         return X_transfer
 
-    def _teacher_outputs(self, X, X_transfer, replaced):
+    def _teacher_outputs(self, X, X_transfer, replaced, labels=None):
         n_transfer = 0 if X_transfer is None else _num_samples(X_transfer)
         batches = (
             "" if self.teacher_batch_size is None else f", {self.teacher_batch_size} at a time"
@@ -431,6 +431,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             X_transfer=X_transfer,
             replaced=replaced,
+            labels=labels,
         )
 
     @staticmethod
