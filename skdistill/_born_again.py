@@ -205,7 +205,9 @@ class BornAgainClassifier(ClassifierMixin, MetaEstimatorMixin, BaseEstimator):
 
         first = self._seeded(seeds[0])
         self.estimators_ = [
-            first.fit(X_fit, y_fit) if weight is None else first.fit(X_fit, y_fit, weight)
+            first.fit(X_fit, y_fit)
+            if weight is None
+            else first.fit(X_fit, y_fit, sample_weight=weight)
         ]
         for seed in seeds[1:]:
             distiller = DistilledClassifier(

@@ -8,8 +8,9 @@ from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.neighbors import KNeighborsRegressor
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
-from skdistill import DistilledClassifier, DistilledRegressor, VirtualTeacher
+from skdistill import DistilledClassifier, DistilledRegressor, VirtualTeacher, soft_targets
 from skdistill._soft import temper_proba
+from skdistill.metrics import fidelity_score
 
 
 @pytest.fixture(scope="module")
@@ -134,3 +135,12 @@ def test_grid_search_and_cross_validation(iris):
     assert search.best_score_ > 0.9
     scores = cross_val_score(model, X, y, cv=3)
     assert scores.shape == (3,) and scores.min() > 0.8
+
+
+def test_what_needs_outputs_without_labels_says_why_it_cannot(iris):
+    X, y = iris
+    model = DistilledClassifier(VirtualTeacher(), DecisionTreeClassifier(max_depth=2)).fit(X, y)
+    with pytest.raises(ValueError, match=r"has no model.*label_proba"):
+        soft_targets(model.teacher_, X)
+    with pytest.raises(ValueError, match=r"has no model.*label_proba"):
+        fidelity_score(model, X)
