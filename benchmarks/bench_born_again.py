@@ -57,17 +57,32 @@ def _one(table, seed, names):
     return result
 
 
+def run_units(one, units, names):
+    """``{(table, seed): one(table, seed, names)}``, each unit in its own seeded, one-threaded
+    context; over ``BENCH_JOBS`` processes (default 1), as every unit seeds all it draws, so the
+    figures do not depend on the number of processes."""
+    from joblib import Parallel, delayed
+
+    jobs = int(os.environ.get("BENCH_JOBS", "1"))
+    values = Parallel(n_jobs=jobs)(delayed(_quiet)(one, t, s, names) for t, s in units)
+    results = {}
+    for (table, seed), value in zip(units, values):
+        results[table, seed] = value
+        print(f"# {table} seed {seed}: {value}", file=sys.stderr, flush=True)
+    return results
+
+
+def _quiet(one, table, seed, names):
+    with warnings.catch_warnings(), deterministic():
+        warnings.simplefilter("ignore")
+        return one(table, seed, names)
+
+
 def run(quick=False, only=None):
     seeds = QUICK_SEEDS if quick else SEEDS
     tables = TABLES[:1] if quick else TABLES
     names = [n for n in estimators() if only is None or n in only]
-    results = {}
-    with warnings.catch_warnings(), deterministic():
-        warnings.simplefilter("ignore")
-        for table in tables:
-            for seed in seeds:
-                results[table, seed] = _one(table, seed, names)
-                print(f"# {table} seed {seed}: {results[table, seed]}", file=sys.stderr, flush=True)
+    results = run_units(_one, [(t, s) for t in tables for s in seeds], names)
 
     columns = [f"gen {k}" for k in range(N_GENERATIONS + 1)] + ["ensemble"]
     rows, figures = [], []

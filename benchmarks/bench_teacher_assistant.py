@@ -10,10 +10,10 @@ hand on the teacher's hard labels ("mimic"). T=2, alpha=0.5 in every distillatio
 
 import os
 import sys
-import warnings
 
 import numpy as np
-from _common import Section, deterministic, figure, markdown_table, seed_range, spread
+from _common import Section, figure, markdown_table, seed_range, spread
+from bench_born_again import run_units
 from bench_interpretable import load_table
 from sklearn.datasets import load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -104,13 +104,7 @@ def run(quick=False, only=None):
     seeds = QUICK_SEEDS if quick else SEEDS
     tables = TABLES[:1] if quick else TABLES
     names = [n for n in gaps(0) if only is None or n in only]
-    results = {}
-    with warnings.catch_warnings(), deterministic():
-        warnings.simplefilter("ignore")
-        for table in tables:
-            for seed in seeds:
-                results[table, seed] = _one(table, seed, names)
-                print(f"# {table} seed {seed}: {results[table, seed]}", file=sys.stderr, flush=True)
+    results = run_units(_one, [(t, s) for t in tables for s in seeds], names)
 
     columns = ("teacher", "assistant model", *WAYS)
     rows, figures = [], []

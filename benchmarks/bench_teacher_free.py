@@ -7,10 +7,10 @@ on the same rows, T=1); and by hand on that teacher's hard labels ("mimic"). alp
 
 import os
 import sys
-import warnings
 
 import numpy as np
-from _common import Section, deterministic, figure, markdown_table, seed_range, spread
+from _common import Section, figure, markdown_table, seed_range, spread
+from bench_born_again import run_units
 from bench_interpretable import load_table
 from sklearn.datasets import load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -77,13 +77,7 @@ def run(quick=False, only=None):
     seeds = QUICK_SEEDS if quick else SEEDS
     tables = TABLES[:1] if quick else TABLES
     names = [n for n in students(0) if only is None or n in only]
-    results = {}
-    with warnings.catch_warnings(), deterministic():
-        warnings.simplefilter("ignore")
-        for table in tables:
-            for seed in seeds:
-                results[table, seed] = _one(table, seed, names)
-                print(f"# {table} seed {seed}: {results[table, seed]}", file=sys.stderr, flush=True)
+    results = run_units(_one, [(t, s) for t in tables for s in seeds], names)
 
     rows, figures = [], []
     for table in tables:
