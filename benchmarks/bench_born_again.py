@@ -7,10 +7,10 @@ the ensemble is the mean of every generation's probabilities. Each seed draws it
 
 import os
 import sys
-import warnings
 
 import numpy as np
-from _common import Section, deterministic, figure, markdown_table, seed_range, spread
+from _common import Section, figure, markdown_table, seed_range, spread
+from _units import run_units
 from bench_interpretable import load_table
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
@@ -55,27 +55,6 @@ def _one(table, seed, names):
         gens = [float(np.mean(m.predict(X_test) == y_test)) for m in model.estimators_]
         result[name] = gens + [float(model.score(X_test, y_test))]
     return result
-
-
-def run_units(one, units, names):
-    """``{(table, seed): one(table, seed, names)}``, each unit in its own seeded, one-threaded
-    context; over ``BENCH_JOBS`` processes (default 1), as every unit seeds all it draws, so the
-    figures do not depend on the number of processes."""
-    from joblib import Parallel, delayed
-
-    jobs = int(os.environ.get("BENCH_JOBS", "1"))
-    values = Parallel(n_jobs=jobs)(delayed(_quiet)(one, t, s, names) for t, s in units)
-    results = {}
-    for (table, seed), value in zip(units, values):
-        results[table, seed] = value
-        print(f"# {table} seed {seed}: {value}", file=sys.stderr, flush=True)
-    return results
-
-
-def _quiet(one, table, seed, names):
-    with warnings.catch_warnings(), deterministic():
-        warnings.simplefilter("ignore")
-        return one(table, seed, names)
 
 
 def run(quick=False, only=None):

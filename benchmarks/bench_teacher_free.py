@@ -10,7 +10,7 @@ import sys
 
 import numpy as np
 from _common import Section, figure, markdown_table, seed_range, spread
-from bench_born_again import run_units
+from _units import run_units
 from bench_interpretable import load_table
 from sklearn.datasets import load_digits
 from sklearn.ensemble import HistGradientBoostingClassifier
