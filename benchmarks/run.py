@@ -23,6 +23,7 @@ from pathlib import Path
 
 import _pinned  # noqa: F401  (first: pins the numeric libraries before they are imported)
 import bench_adversarial
+import bench_born_again
 import bench_bucilua_letter
 import bench_fingerprint
 import bench_grid_cache
@@ -34,6 +35,8 @@ import bench_privileged
 import bench_quality_digits
 import bench_soft_tree
 import bench_streaming
+import bench_teacher_assistant
+import bench_teacher_free
 import bench_torch_overhead
 import bench_transfer_digits
 import bench_transfer_scale
@@ -59,6 +62,9 @@ BENCHMARKS = {
         bench_adversarial,
         bench_mutual_learning,
         bench_streaming,
+        bench_born_again,
+        bench_teacher_free,
+        bench_teacher_assistant,
     )
 }
 HERE = Path(__file__).resolve().parent

@@ -286,8 +286,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         templates = dict(_teacher.named_teachers(self.teacher))
         replaced = {}
         for name, fitted in named:
-            if name not in unfitted:
-                continue
+            if name not in unfitted or _teacher.teaches_from_labels(fitted):
+                continue  # a teacher without a model has no overconfident fit to replace
             method = "predict" if self._task == "regression" else _teacher.output_method(fitted)
             if method.startswith("skorch"):
                 raise ValueError(
@@ -500,7 +500,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         again, and hashing it would only cost time and hold memory."""
         return _targets.TeacherOutputs(X_rows, False, batch_size=len(X_rows), n_jobs=self.n_jobs)
 
-    def _teacher_outputs(self, X, X_transfer, replaced):
+    def _teacher_outputs(self, X, X_transfer, replaced, labels=None):
         n_transfer = 0 if X_transfer is None else _num_samples(X_transfer)
         batches = (
             ""
@@ -518,6 +518,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             X_transfer=X_transfer,
             replaced=replaced,
+            labels=labels,
         )
 
     @staticmethod

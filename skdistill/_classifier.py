@@ -20,6 +20,7 @@ from ._sklearn_compat import (
 )
 from ._soft import align_columns, binary_scores_to_logits, blend_with_labels
 from ._verbose import logged_fit, say
+from ._virtual import check_rows_taught_from_labels
 
 
 def _student_can(method):
@@ -374,6 +375,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self._resolve_privileged(X)
         n_samples = _num_samples(X)
         y, labelled = self._check_labels(y, n_samples)
+        check_rows_taught_from_labels(self, labelled)
         sample_weight = self._check_sample_weight(sample_weight, X)
         teacher_params, student_params, student_weight, by_hand = self._route_fit_params(
             sample_weight, fit_params
@@ -404,7 +406,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             X, transfer_seed, self._stream_labeller(named, weights), student_weight, teacher_view
         )
         while True:
-            outputs = self._teacher_outputs(X, transfer_set, out_of_fold)
+            outputs = self._teacher_outputs(X, transfer_set, out_of_fold, labels=y)
             X_student, y_student, weight_student = self._with_transfer(
                 X, transfer_set, y_encoded, student_weight, fill=-1
             )

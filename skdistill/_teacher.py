@@ -102,6 +102,12 @@ def _clone_one(estimator):
     return estimator if is_fitted(estimator) else clone(estimator, safe=False)
 
 
+def teaches_from_labels(estimator):
+    """Whether a teacher's outputs come from the rows' labels (``label_proba(y)``), not from X:
+    :class:`~skdistill.VirtualTeacher`."""
+    return callable(getattr(estimator, "label_proba", None))
+
+
 def tags_of(estimator):
     """``get_tags(estimator)``, or scikit-learn's default tags for an object without tags.
 
@@ -147,6 +153,8 @@ def check_teacher_kind(name, estimator, task, owner):
                 f"{owner} needs a classifier as teacher; {label} is the regressor "
                 f"{estimator!r}. Use DistilledRegressor to distil a regressor."
             )
+        if teaches_from_labels(estimator):
+            return  # a teacher without a model: its classes_ come from the labels
         if not (hasattr(estimator, "decision_function") or hasattr(estimator, "predict_proba")):
             raise TypeError(
                 f"{owner} needs a teacher with decision_function or predict_proba to make soft "
