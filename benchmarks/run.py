@@ -24,6 +24,7 @@ from pathlib import Path
 import _pinned  # noqa: F401  (first: pins the numeric libraries before they are imported)
 import bench_adversarial
 import bench_bucilua_letter
+import bench_dask
 import bench_fingerprint
 import bench_grid_cache
 import bench_hinton_mnist
@@ -31,6 +32,7 @@ import bench_interpretable
 import bench_overhead
 import bench_privileged
 import bench_quality_digits
+import bench_shipping
 import bench_soft_tree
 import bench_torch_overhead
 import bench_transfer_digits
@@ -55,6 +57,8 @@ BENCHMARKS = {
         bench_tree_students,
         bench_privileged,
         bench_adversarial,
+        bench_dask,
+        bench_shipping,
     )
 }
 HERE = Path(__file__).resolve().parent
