@@ -31,9 +31,9 @@ from skdistill.metrics import fidelity_score
 NAME = "shipping"
 TITLE = "Shipping the student: size and prediction time"
 N_ROWS, N_FEATURES, N_CLASSES = 3_000, 20, 5
-N_TREES, QUICK_TREES = 500, 50
+N_TREES, QUICK_TREES = 200, 50
 SEEDS, QUICK_SEEDS = 3, 1
-TIMINGS = 7  # repeats of each latency measurement; their median is kept
+TIMINGS = 5  # repeats of each latency measurement; their median is kept
 
 
 def _students(seed):
