@@ -25,6 +25,7 @@ import _pinned  # noqa: F401  (first: pins the numeric libraries before they are
 import bench_adversarial
 import bench_born_again
 import bench_bucilua_letter
+import bench_dask
 import bench_fingerprint
 import bench_grid_cache
 import bench_hinton_mnist
@@ -33,6 +34,7 @@ import bench_mutual_learning
 import bench_overhead
 import bench_privileged
 import bench_quality_digits
+import bench_shipping
 import bench_soft_tree
 import bench_streaming
 import bench_teacher_assistant
@@ -65,6 +67,8 @@ BENCHMARKS = {
         bench_born_again,
         bench_teacher_free,
         bench_teacher_assistant,
+        bench_dask,
+        bench_shipping,
     )
 }
 HERE = Path(__file__).resolve().parent
