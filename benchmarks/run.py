@@ -28,6 +28,7 @@ import bench_fingerprint
 import bench_grid_cache
 import bench_hinton_mnist
 import bench_interpretable
+import bench_neural_feature_kd
 import bench_overhead
 import bench_privileged
 import bench_quality_digits
@@ -55,6 +56,7 @@ BENCHMARKS = {
         bench_tree_students,
         bench_privileged,
         bench_adversarial,
+        bench_neural_feature_kd,
     )
 }
 HERE = Path(__file__).resolve().parent

@@ -266,7 +266,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     """
 
     _task = "classification"
-    _number_params = ("temperature", "alpha", "keep_mass")
+    _number_params = ("temperature", "alpha", "keep_mass", "hint_weight", "relation_weight")
 
     _parameter_constraints: dict = {
         "teacher": "no_validation",
@@ -279,6 +279,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         "loss": [StrOptions({"kl", "logit_mse"})],
         "keep_mass": [Interval(Real, 0, 1, closed="right")],
         "unlabeled_label": [Real, str, None],
+        "hints": [list, tuple, None],
+        "hint_weight": [Interval(Real, 0, None, closed="left")],
+        "relation_loss": [StrOptions({"distance", "angle", "both"}), None],
+        "relation_weight": [Interval(Real, 0, None, closed="left")],
+        "relation_layers": [list, tuple, None],
         **_BaseDistiller._shared_constraints,
     }
 
@@ -296,6 +301,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         keep_mass=0.999,
         unlabeled_label=None,
         privileged_features=None,
+        hints=None,
+        hint_weight=1.0,
+        relation_loss=None,
+        relation_weight=1.0,
+        relation_layers=None,
         transfer=None,
         n_transfer=10.0,
         cv=None,
@@ -316,6 +326,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self.keep_mass = keep_mass
         self.unlabeled_label = unlabeled_label
         self.privileged_features = privileged_features
+        self.hints = hints
+        self.hint_weight = hint_weight
+        self.relation_loss = relation_loss
+        self.relation_weight = relation_weight
+        self.relation_layers = relation_layers
         self.transfer = transfer
         self.n_transfer = n_transfer
         self.cv = cv
@@ -366,6 +381,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         )
         self._check_regression_target()
         self._check_loss()
+        features = self._check_features()
         weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
         unfitted = self._unfitted_teacher_names()
         transfer_seed, student_seed = self._seeds()
@@ -388,6 +404,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             X_student, y_student, weight_student = self._with_transfer(
                 X, transfer_set, y_encoded, student_weight, fill=-1
             )
+            if features is not None:
+                features = self._teacher_features(features, named, X_student)
             self._fit_student(
                 self._for_student(X_student),
                 named,
@@ -397,6 +415,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 weight_student,
                 student_params,
                 student_seed,
+                features,
             )
             if second_stage is None:
                 break
@@ -456,6 +475,36 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 "student use regression_target='logits'; otherwise keep loss='kl'."
             )
 
+    def _check_features(self):
+        """The hints and relation loss to train with (a ``FeatureTargets``), or None."""
+        if not self.hints and self.relation_loss is None and self.relation_layers is None:
+            return None
+        owner = type(self).__name__
+        if self.student_method_ != "native":
+            raise TypeError(
+                f"hints and relation_loss need a neural student trained natively; {owner} "
+                f"trains {type(self.student).__name__} by student_method="
+                f"{self.student_method_!r}. Use a skorch net or skdistill.torch.MLPStudent."
+            )
+        _students.check_takes_features(self.student, owner)
+        from .torch._features import FeatureTargets, check_pairs
+
+        hints = check_pairs(self.hints, self.relation_loss, self.relation_layers)
+        return FeatureTargets(
+            hints, self.hint_weight, self.relation_loss, self.relation_weight, self.relation_layers
+        )
+
+    def _teacher_features(self, features, named, X):
+        """The single neural teacher's activations at the hinted layers for the student's rows."""
+        if len(named) != 1:
+            raise ValueError(
+                f"hints and relation_loss match one teacher's hidden layers, but {len(named)} "
+                "teachers were given. Pass a single neural teacher."
+            )
+        say("asking the teacher for its hidden layers' activations")
+        batch_size = self.teacher_batch_size or _num_samples(X)
+        return features.take_teacher(named[0][1], X, batch_size)
+
     def _encode_labels(self, y, labelled):
         """Index of each label in ``classes_``; -1 for unlabeled rows."""
         encoded = np.full(len(y), -1, dtype=np.intp)
@@ -481,7 +530,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         encoded[labelled] = order[np.searchsorted(self.classes_, y[labelled], sorter=order)]
         return encoded
 
-    def _fit_student(self, X, named, weights, outputs, y_encoded, sample_weight, fit_params, seed):
+    def _fit_student(
+        self, X, named, weights, outputs, y_encoded, sample_weight, fit_params, seed, features
+    ):
         student = _students.seed_neural_student(clone(self.student), seed)
         way = self.student_method_
         if way == "regression" and self.regression_target == "logits":
@@ -493,6 +544,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self._say_fitting_student(student, X)
         if way == "native":
             logits = _targets.teacher_logits_for_native(named, weights, outputs, self.classes_)
+            extra = {} if features is None else {"features": features}
             self.student_ = _students.fit_native(
                 student,
                 X,
@@ -506,6 +558,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 loss=self.loss,
                 fit_params=fit_params,
                 random_state=seed,
+                **extra,
             )
             return
         targets = blend_with_labels(soft, y_encoded, self.alpha)

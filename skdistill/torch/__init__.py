@@ -17,9 +17,24 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         'pip install "skdistill[torch]"'
     ) from exc
 
-from ._losses import hinton_loss, logit_matching_loss
+from ._losses import (
+    hint_loss,
+    hinton_loss,
+    logit_matching_loss,
+    rkd_angle_loss,
+    rkd_distance_loss,
+)
 from ._mlp import MLPStudent
 from ._soft_tree import SoftTreeClassifier
 from ._teacher import TorchTeacher
 
-__all__ = ["MLPStudent", "SoftTreeClassifier", "TorchTeacher", "hinton_loss", "logit_matching_loss"]
+__all__ = [
+    "MLPStudent",
+    "SoftTreeClassifier",
+    "TorchTeacher",
+    "hint_loss",
+    "hinton_loss",
+    "logit_matching_loss",
+    "rkd_angle_loss",
+    "rkd_distance_loss",
+]

@@ -233,6 +233,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         alpha,
         sample_weight=None,
         loss="kl",
+        features=None,
     ):
         """Train the network on a teacher's targets and the labels (the 'native' protocol).
 
@@ -259,6 +260,10 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         loss : {'kl', 'logit_mse'}, default='kl'
             Hinton's tempered KL divergence, or Ba and Caruana's squared error on the logits
             (``teacher_logits`` must then be finite).
+        features : object, default=None
+            The teacher's hidden-layer activations for FitNets hints and relation losses, which
+            :class:`~skdistill.DistilledClassifier` builds from its ``hints`` and
+            ``relation_loss``; None trains on the outputs alone.
 
         Returns
         -------
@@ -286,6 +291,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
             temperature=temperature,
             alpha=alpha,
             loss=loss,
+            features=features,
         )
 
     def _train(self, X, y_encoded, *, classes, sample_weight, **teacher):
