@@ -110,6 +110,25 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         ``feature_names_in_`` describe the columns seen in fit (the teacher's);
         ``student_features_`` the student's. A transfer set draws rows of every column for the
         teacher and gives the student its columns. None: the student sees every column.
+    hints : list of (str, str) pairs, default=None
+        FitNets hints for a neural student of a neural teacher (a ``TorchTeacher`` or a fitted
+        skorch net): each ``(teacher_path, student_path)`` names a layer of the teacher's module
+        and one of the student's ``module_`` (as ``named_modules()`` gives them), and the
+        student's layer regresses the teacher's, through a linear map learnt during the fit
+        when their widths differ (dropped afterwards). None or ``[]``: no hints.
+    hint_weight : float, default=1.0
+        Weight of each hint's squared error (averaged over units and rows) in the loss.
+    relation_loss : {'distance', 'angle', 'both'} or None, default=None
+        Park et al.'s relational loss between the two nets' embeddings of each batch: the
+        pairwise distances (divided by their batch mean), the angles of all triplets of rows,
+        or distance + 2 x angle, each compared with the Huber loss. Needs a neural pair, as
+        ``hints``.
+    relation_weight : float, default=1.0
+        Weight of the relational loss.
+    relation_layers : (str, str) pair or None, default=None
+        The ``(teacher_path, student_path)`` whose outputs are the embeddings of
+        ``relation_loss``. None: each net's penultimate layer (the input of the last layer
+        with weights that its forward pass calls).
     transfer : None, str or generator, default=None
         A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
         cross-validation, from each fold's training rows only), labelled by the teacher and
@@ -235,6 +254,13 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     Teacher outputs on the teacher's own training rows are overconfident; a teacher fitted on
     other rows than the student's, ``cv`` or a transfer set give more informative soft targets.
 
+    ``hints`` and ``relation_loss`` take the teacher's activations once, with forward hooks on
+    its module in eval mode and without gradients (removed afterwards; the module's mode and
+    parameters are left as they were); in eval mode a row's activations do not depend on its
+    batch, so each of the student's batches meets its own rows' activations. The student's
+    hooks are removed when ``fit`` ends, also on error, and the extra terms enter the training
+    loss only, not the held-out loss of early stopping.
+
     References
     ----------
     .. [1] G. Hinton, O. Vinyals and J. Dean, "Distilling the Knowledge in a Neural Network",
@@ -245,6 +271,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
        Minimization", ICLR 2018.
     .. [5] D. Lopez-Paz, L. Bottou, B. Schoelkopf and V. Vapnik, "Unifying Distillation and
        Privileged Information", ICLR 2016.
+    .. [6] A. Romero, N. Ballas, S. E. Kahou, A. Chassang, C. Gatta and Y. Bengio, "FitNets:
+       Hints for Thin Deep Nets", ICLR 2015.
+    .. [7] W. Park, D. Kim, Y. Lu and M. Cho, "Relational Knowledge Distillation", CVPR 2019.
 
     Examples
     --------
