@@ -23,16 +23,23 @@ from pathlib import Path
 
 import _pinned  # noqa: F401  (first: pins the numeric libraries before they are imported)
 import bench_adversarial
+import bench_born_again
 import bench_bucilua_letter
+import bench_dask
 import bench_fingerprint
 import bench_grid_cache
 import bench_hinton_mnist
 import bench_interpretable
+import bench_mutual_learning
 import bench_neural_feature_kd
 import bench_overhead
 import bench_privileged
 import bench_quality_digits
+import bench_shipping
 import bench_soft_tree
+import bench_streaming
+import bench_teacher_assistant
+import bench_teacher_free
 import bench_torch_overhead
 import bench_transfer_digits
 import bench_transfer_scale
@@ -57,6 +64,13 @@ BENCHMARKS = {
         bench_privileged,
         bench_adversarial,
         bench_neural_feature_kd,
+        bench_mutual_learning,
+        bench_streaming,
+        bench_born_again,
+        bench_teacher_free,
+        bench_teacher_assistant,
+        bench_dask,
+        bench_shipping,
     )
 }
 HERE = Path(__file__).resolve().parent

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.utils import check_random_state, get_tags
 
-from . import _inputs, _privileged, _targets, _teacher
+from . import _inputs, _privileged, _students, _targets, _teacher
 from ._sklearn_compat import (
     HasMethods,
     Interval,
@@ -69,9 +69,14 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             Interval(Integral, 0, None, closed="left"),
             Interval(Real, 0, None, closed="neither"),
         ],
+        "stream_transfer": ["boolean"],
         "cv": ["cv_object", None],
         "privileged_features": ["array-like", None],
-        "teacher_batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "teacher_batch_size": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "n_jobs": [Integral, None],
         "memory": [None, "boolean", str, HasMethods(["cache"])],
         "random_state": ["random_state"],
@@ -281,8 +286,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         templates = dict(_teacher.named_teachers(self.teacher))
         replaced = {}
         for name, fitted in named:
-            if name not in unfitted:
-                continue
+            if name not in unfitted or _teacher.teaches_from_labels(fitted):
+                continue  # a teacher without a model has no overconfident fit to replace
             method = "predict" if self._task == "regression" else _teacher.output_method(fitted)
             if method.startswith("skorch"):
                 raise ValueError(
@@ -326,9 +331,24 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         ``(generator, n_rows)`` to draw with :meth:`_student_rows` once the student is fitted.
         ``teacher`` is what a generator whose ``fit`` takes a teacher is given (classifiers).
         """
+        generator = self._transfer_generator(X, seed, teacher)
+        if generator is None:
+            return None, None
+        n_transfer = self.n_transfer_
+        # a student-aware generator (AdversarialRows) draws its last share of the rows where
+        # the student fitted on the first share disagrees with the teacher
+        n_second = int(np.rint(getattr(generator, "student_share", 0.0) * n_transfer))
+        second = (generator, n_second) if n_second else None
+        n_first = n_transfer - n_second
+        say(f"drawing {n_first} transfer rows with {type(generator).__name__}")
+        first = self._checked_sample(generator, n_first) if n_first else None
+        return first, second
+
+    def _transfer_generator(self, X, seed, teacher=None):
+        """The transfer generator fitted on X, and ``n_transfer_`` set; None without rows."""
         if self.transfer is None:
             self.n_transfer_ = 0
-            return None, None
+            return None
         from .transfer._generators import check_generator
 
         n_rows = _num_samples(X)
@@ -338,8 +358,8 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             generator, n_auto, _ = auto_transfer(self.student, n_rows)
             self.n_transfer_ = n_auto
             if generator is None:
-                return None, None
-            return self._draw(generator, X, n_auto, seed, teacher), None
+                return None
+            return self._fit_generator(generator, X, seed, teacher)
         generator = clone(check_generator(self.transfer), safe=False)
         if hasattr(generator, "get_params") and "random_state" in generator.get_params():
             if generator.get_params()["random_state"] is None and seed is not None:
@@ -355,24 +375,15 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             n_transfer = int(np.rint(self.n_transfer * n_rows))
         self.n_transfer_ = n_transfer
         if n_transfer == 0:
-            return None, None
-        # a student-aware generator (AdversarialRows) draws its last share of the rows where
-        # the student fitted on the first share disagrees with the teacher
-        n_second = int(np.rint(getattr(generator, "student_share", 0.0) * n_transfer))
-        second = (generator, n_second) if n_second else None
-        n_first = n_transfer - n_second
-        first = self._draw(generator, X, n_first, None, teacher) if n_first else None
-        if first is None:  # every row from the student: the generator still needs fitting
-            self._draw(generator, X, 0, None, teacher)
-        return first, second
+            return None
+        return self._fit_generator(generator, X, None, teacher)
 
-    def _draw(self, generator, X, n_transfer, seed, teacher=None):
-        """``n_transfer`` rows from ``generator`` fitted on X (seeded with ``seed`` unless it has
-        a ``random_state`` of its own)."""
+    def _fit_generator(self, generator, X, seed, teacher=None):
+        """``generator`` fitted on X (seeded with ``seed`` unless it has a ``random_state`` of
+        its own); a generator whose ``fit`` takes a teacher is given ``teacher``."""
         if seed is not None and "random_state" in generator.get_params():
             if generator.get_params()["random_state"] is None:
                 generator.set_params(random_state=seed)
-        say(f"drawing {n_transfer} transfer rows with {type(generator).__name__}")
         takes_teacher = "teacher" in inspect.signature(generator.fit).parameters
         if takes_teacher and teacher is None:
             raise ValueError(
@@ -389,7 +400,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             if not isinstance(self.transfer, str) or self.transfer == "auto":
                 raise  # the user built the generator and knows its parameters
             raise _inputs.in_distiller_terms(error, self.transfer, generator) from error
-        return self._checked_sample(generator, n_transfer)
+        return generator
 
     def _student_rows(self, second, X_transfer):
         """The transfer set with the second stage's rows added: drawn where the student fitted
@@ -415,10 +426,86 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             )
         return X_transfer
 
-    def _teacher_outputs(self, X, X_transfer, replaced):
+    # ---------------------------------------------------------------- streamed transfer set
+    def _check_stream(self, way=None):
+        """With ``stream_transfer=True``: a transfer generator and a student that trains epoch
+        by epoch (``way`` is how a classifier's student learns)."""
+        if not self.stream_transfer:
+            return
+        if self.transfer is None:
+            raise ValueError(
+                "stream_transfer=True draws fresh transfer rows for every epoch of the student, "
+                "but transfer=None draws none. Set transfer (e.g. 'munge', 'mixup' or 'auto') "
+                "and n_transfer (rows per epoch), or stream_transfer=False."
+            )
+        if way in (None, "native") and _students.can_stream(self.student, self._task):
+            return
+        if self._task == "classification":
+            kinds = (
+                "MLPStudent, SoftTreeClassifier, a skorch classifier, or a student whose "
+                "fit_distilled takes transfer_stream"
+            )
+        else:
+            kinds = "a skorch NeuralNetRegressor"
+        how = "" if way in (None, "native") else f" (it learns by student_method={way!r})"
+        raise ValueError(
+            f"stream_transfer=True needs a neural student that learns batch by batch over "
+            f"epochs ({kinds}); the student {self.student!r}{how} needs all its rows at once, as "
+            "a tree is grown on the whole set. Use stream_transfer=False to draw n_transfer "
+            "rows once and fit the student on all of them."
+        )
+
+    def _transfer_rows(self, X, seed, label, sample_weight, teacher=None):
+        """``(transfer_set, second_stage, transfer_stream)``: the rows drawn once and the second
+        stage of a student-aware generator (see :meth:`_transfer_set`), or with
+        ``stream_transfer`` the stream that draws ``n_transfer_`` fresh rows per epoch and has
+        ``label(rows)`` give the teacher's targets for them."""
+        if not self.stream_transfer:
+            return (*self._transfer_set(X, seed, teacher), None)
+        from ._stream import TransferStream, synthetic_weight
+
+        generator = self._transfer_generator(X, seed, teacher)
+        if getattr(generator, "student_share", 0.0) > 0:
+            raise ValueError(
+                f"stream_transfer=True draws every epoch's rows before the student has seen "
+                f"them, but transfer={self.transfer!r} draws a share of its rows where a fitted "
+                "student disagrees with the teacher (student_share="
+                f"{generator.student_share!r}). Stream with transfer='boundary' (or an "
+                "AdversarialRows with student_share=0), 'mixup' or 'munge', or set "
+                "stream_transfer=False."
+            )
+        if generator is None:
+            raise ValueError(
+                f"stream_transfer=True, but transfer={self.transfer!r} with "
+                f"n_transfer={self.n_transfer!r} gives no rows to stream for this student. "
+                "Set n_transfer > 0 (rows per epoch), or stream_transfer=False."
+            )
+        chunk = _teacher.batch_rows(self.teacher_batch_size, self.n_transfer_) or self.n_transfer_
+        say(
+            f"streaming {self.n_transfer_} fresh transfer rows per epoch with "
+            f"{type(generator).__name__}, labelled {min(chunk, self.n_transfer_)} at a time"
+        )
+        stream = TransferStream(
+            generator,
+            label,
+            self.n_transfer_,
+            min(chunk, self.n_transfer_),
+            synthetic_weight(sample_weight),
+        )
+        # rows are drawn full width for the teacher; the student sees its own columns
+        return None, None, stream.through(self._for_student)
+
+    def _stream_outputs(self, X_rows):
+        """The teachers' outputs on one streamed chunk. Not cached: a chunk is never asked for
+        again, and hashing it would only cost time and hold memory."""
+        return _targets.TeacherOutputs(X_rows, False, batch_size=len(X_rows), n_jobs=self.n_jobs)
+
+    def _teacher_outputs(self, X, X_transfer, replaced, labels=None):
         n_transfer = 0 if X_transfer is None else _num_samples(X_transfer)
         batches = (
-            "" if self.teacher_batch_size is None else f", {self.teacher_batch_size} at a time"
+            ""
+            if self.teacher_batch_size is None
+            else f", teacher_batch_size={self.teacher_batch_size!r}"
         )
         say(
             f"asking the teacher for outputs on {_num_samples(X)} rows and {n_transfer} transfer "
@@ -431,6 +518,7 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             X_transfer=X_transfer,
             replaced=replaced,
+            labels=labels,
         )
 
     @staticmethod

@@ -158,6 +158,28 @@ class _Walker:
             raise _Untraceable from exc
 
 
+def fingerprint_rows(X):
+    """An exact fingerprint of the rows ``X``: equal only for equal contents.
+
+    A numeric numpy array is fingerprinted by SHA-256 of its buffer, with its dtype, shape and
+    memory order: one pass at memory speed, about half the time of ``joblib.hash`` (which
+    pickles the array into its hash), and never a sample of the rows, so two arrays that differ
+    in one value never share an entry. A Fortran-ordered array is hashed as it lies (tagged
+    'F'), without a copy; other layouts are copied once. Anything else (DataFrames, sparse
+    matrices, object arrays, lists of texts) goes through ``joblib.hash``, as before.
+    """
+    if type(X) is np.ndarray and X.dtype.kind in "biufcmM" and X.dtype.fields is None:
+        if X.flags.c_contiguous:
+            order, buffer = "C", X
+        elif X.flags.f_contiguous:
+            order, buffer = "F", X.T
+        else:
+            order, buffer = "C", np.ascontiguousarray(X)
+        digest = hashlib.sha256(buffer.reshape(-1).view(np.uint8)).hexdigest()
+        return ("ndarray", X.dtype.str, X.shape, order, digest)
+    return ("joblib", joblib_hash(X))
+
+
 def _types(module, *names):
     """The classes ``module.<name>`` (dotted names allowed); () without the module."""
     if module is None:
@@ -177,7 +199,8 @@ def _module_tensors(module):
 
 
 class OutputCache:
-    """In-process cache of teacher outputs, keyed on the teacher object and a hash of X.
+    """In-process cache of teacher outputs, keyed on the teacher object and an exact
+    fingerprint of X (:func:`fingerprint_rows`).
 
     A teacher is known by its id while it lives (a weak reference guards against a reused id), so
     teachers that cannot be hashed, such as CatBoost's, are cached too. Entries die with the
@@ -197,7 +220,7 @@ class OutputCache:
         state = fitted_state(teacher)
         if state is None:
             return call()
-        key = (method, joblib_hash(X))
+        key = (method, fingerprint_rows(X))
         with self._lock:
             slot = self._valid_slot(teacher, state)
             hit = slot[2].get(key) if slot is not None else None

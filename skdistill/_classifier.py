@@ -20,6 +20,7 @@ from ._sklearn_compat import (
 )
 from ._soft import align_columns, binary_scores_to_logits, blend_with_labels
 from ._verbose import logged_fit, say
+from ._virtual import check_rows_taught_from_labels
 
 
 def _student_can(method):
@@ -151,16 +152,30 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         student sees the training rows only. Not for texts.
     n_transfer : int or float, default=10.0
         Size of the transfer set: an int is a number of rows, a float a multiple of the rows of
-        X. Unused without ``transfer``.
+        X. Unused without ``transfer``. With ``stream_transfer=True``, the rows of each epoch.
+    stream_transfer : bool, default=False
+        For a neural student (:class:`~skdistill.torch.MLPStudent`,
+        :class:`~skdistill.torch.SoftTreeClassifier`, a skorch classifier, or a student whose
+        ``fit_distilled`` takes ``transfer_stream``): draw ``n_transfer`` fresh transfer rows for
+        every epoch instead of one set for the whole fit. The teacher labels them
+        ``teacher_batch_size`` rows at a time as the student trains on them, and no epoch's rows
+        outlive it, so memory is set by that batch, not by ``n_transfer`` times the epochs, and
+        the student sees ``n_transfer`` new rows per epoch. The rows of each epoch are mixed
+        with the training rows and shuffled; seeded by ``random_state`` as the transfer set is.
+        A student that needs all its rows at once (a tree, a forest, boosting) cannot stream:
+        that is an error, as is ``transfer=None``.
     cv : int, cross-validation generator, iterable or None, default=None
         Out-of-fold teacher outputs for the labelled rows, as in ``StackingClassifier``: each
         row is answered by a clone of the teacher fitted on the other folds, as the teacher's
         outputs on its own training rows are overconfident. Needs an unfitted teacher (only
         teachers fitted here get out-of-fold outputs); costs ``cv`` extra fits. None: the
         teacher answers for every row.
-    teacher_batch_size : int or None, default=10_000
+    teacher_batch_size : int, 'auto' or None, default='auto'
         The teacher is asked for this many rows at a time, so peak memory grows with the batch,
-        not with the transfer set. None: one call for all rows.
+        not with the transfer set. 'auto': a tenth of the rows, at least 10,000 and at most
+        100,000 a call, which keeps the teacher's fixed cost per call (a pass over each of its
+        trees, its input checks) out of sight; see the benchmark "Labelling a 1M-row transfer
+        set". None: one call for all rows.
     n_jobs : int or None, default=None
         Number of joblib jobs over the teacher's batches and the ``cv`` fits. None means 1
         unless in a ``joblib.parallel_config`` context; a dask or ray backend spreads the
@@ -195,7 +210,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     student_method_ : str
         The way the student learnt: 'weights', 'regression', 'hard' or 'native'.
     n_transfer_ : int
-        Number of synthetic rows in the transfer set (0 without one).
+        Number of synthetic rows in the transfer set (0 without one); per epoch with
+        ``stream_transfer=True``.
     classes_ : ndarray of shape (n_classes,)
         The class labels: the teacher's classes (their union with several teachers).
     privileged_features_ : ndarray of int
@@ -337,8 +353,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         relation_layers=None,
         transfer=None,
         n_transfer=10.0,
+        stream_transfer=False,
         cv=None,
-        teacher_batch_size=10_000,
+        teacher_batch_size="auto",
         n_jobs=None,
         memory=None,
         random_state=None,
@@ -362,6 +379,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self.relation_layers = relation_layers
         self.transfer = transfer
         self.n_transfer = n_transfer
+        self.stream_transfer = stream_transfer
         self.cv = cv
         self.teacher_batch_size = teacher_batch_size
         self.n_jobs = n_jobs
@@ -401,6 +419,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self._resolve_privileged(X)
         n_samples = _num_samples(X)
         y, labelled = self._check_labels(y, n_samples)
+        check_rows_taught_from_labels(self, labelled)
         sample_weight = self._check_sample_weight(sample_weight, X)
         teacher_params, student_params, student_weight, by_hand = self._route_fit_params(
             sample_weight, fit_params
@@ -411,6 +430,14 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self._check_regression_target()
         self._check_loss()
         features = self._check_features()
+        self._check_stream(self.student_method_)
+        if features is not None and self.stream_transfer:
+            raise ValueError(
+                "hints and relation_loss match the teacher's hidden layers on the student's rows, "
+                "taken once before training, but stream_transfer=True draws new rows every "
+                "epoch. Set stream_transfer=False (a transfer set drawn once works with them), "
+                "or train on the outputs alone (hints=None, relation_loss=None)."
+            )
         weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
         unfitted = self._unfitted_teacher_names()
         transfer_seed, student_seed = self._seeds()
@@ -427,9 +454,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             X, labelled, y, sample_weight, teacher_params, by_hand, named, unfitted
         )
         teacher_view = _targets.MeanTeacher(named, weights, self.classes_)
-        transfer_set, second_stage = self._transfer_set(X, transfer_seed, teacher_view)
+        transfer_set, second_stage, transfer_stream = self._transfer_rows(
+            X, transfer_seed, self._stream_labeller(named, weights), student_weight, teacher_view
+        )
         while True:
-            outputs = self._teacher_outputs(X, transfer_set, out_of_fold)
+            outputs = self._teacher_outputs(X, transfer_set, out_of_fold, labels=y)
             X_student, y_student, weight_student = self._with_transfer(
                 X, transfer_set, y_encoded, student_weight, fill=-1
             )
@@ -445,6 +474,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 student_params,
                 student_seed,
                 features,
+                transfer_stream,
             )
             if second_stage is None:
                 break
@@ -531,7 +561,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 "teachers were given. Pass a single neural teacher."
             )
         say("asking the teacher for its hidden layers' activations")
-        batch_size = self.teacher_batch_size or _num_samples(X)
+        batch_size = _teacher.batch_rows(self.teacher_batch_size, _num_samples(X))
+        batch_size = batch_size or _num_samples(X)
         return features.take_teacher(named[0][1], X, batch_size)
 
     def _encode_labels(self, y, labelled):
@@ -559,8 +590,34 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         encoded[labelled] = order[np.searchsorted(self.classes_, y[labelled], sorter=order)]
         return encoded
 
+    def _stream_labeller(self, named, weights):
+        """``label(rows)``: the soft targets and logits of the teachers on streamed rows."""
+
+        def label(X_rows):
+            outputs = self._stream_outputs(X_rows)
+            return {
+                "soft_targets": _targets.mean_soft_targets(
+                    named, weights, outputs, self.temperature, self.classes_
+                ),
+                "teacher_logits": _targets.teacher_logits_for_native(
+                    named, weights, outputs, self.classes_
+                ),
+            }
+
+        return label
+
     def _fit_student(
-        self, X, named, weights, outputs, y_encoded, sample_weight, fit_params, seed, features
+        self,
+        X,
+        named,
+        weights,
+        outputs,
+        y_encoded,
+        sample_weight,
+        fit_params,
+        seed,
+        features=None,
+        transfer_stream=None,
     ):
         student = _students.seed_neural_student(clone(self.student), seed)
         way = self.student_method_
@@ -587,6 +644,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 loss=self.loss,
                 fit_params=fit_params,
                 random_state=seed,
+                transfer_stream=transfer_stream,
                 **extra,
             )
             return

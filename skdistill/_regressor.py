@@ -69,16 +69,28 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         ``'adversarial'`` seek a classifier teacher's class boundaries and are refused here.
     n_transfer : int or float, default=10.0
         Size of the transfer set: an int is a number of rows, a float a multiple of the rows of
-        X. Unused without ``transfer``.
+        X. Unused without ``transfer``. With ``stream_transfer=True``, the rows of each epoch.
+    stream_transfer : bool, default=False
+        For a skorch ``NeuralNetRegressor`` student: draw ``n_transfer`` fresh transfer rows for
+        every epoch instead of one set for the whole fit. The teacher labels them
+        ``teacher_batch_size`` rows at a time as the student trains on them, and no epoch's rows
+        outlive it, so memory is set by that batch, not by ``n_transfer`` times the epochs, and
+        the student sees ``n_transfer`` new rows per epoch. The rows of each epoch are mixed
+        with the training rows and shuffled; seeded by ``random_state`` as the transfer set is.
+        A student that needs all its rows at once (a tree, a forest, boosting) cannot stream:
+        that is an error, as is ``transfer=None``.
     cv : int, cross-validation generator, iterable or None, default=None
         Out-of-fold teacher outputs for the labelled rows, as in ``StackingRegressor``: each
         row is answered by a clone of the teacher fitted on the other folds, as the teacher's
         outputs on its own training rows are overconfident. Needs an unfitted teacher (only
         teachers fitted here get out-of-fold outputs); costs ``cv`` extra fits. None: the
         teacher answers for every row.
-    teacher_batch_size : int or None, default=10_000
+    teacher_batch_size : int, 'auto' or None, default='auto'
         The teacher is asked for this many rows at a time, so peak memory grows with the batch,
-        not with the transfer set. None: one call for all rows.
+        not with the transfer set. 'auto': a tenth of the rows, at least 10,000 and at most
+        100,000 a call, which keeps the teacher's fixed cost per call (a pass over each of its
+        trees, its input checks) out of sight; see the benchmark "Labelling a 1M-row transfer
+        set". None: one call for all rows.
     n_jobs : int or None, default=None
         Number of joblib jobs over the teacher's batches and the ``cv`` fits. None means 1
         unless in a ``joblib.parallel_config`` context; a dask or ray backend spreads the
@@ -107,7 +119,8 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         A skorch ``NeuralNetRegressor`` student learns the blended targets with its own
         criterion (mean squared error); X and the targets are cast to float32 for it.
     n_transfer_ : int
-        Number of synthetic rows in the transfer set (0 without one).
+        Number of synthetic rows in the transfer set (0 without one); per epoch with
+        ``stream_transfer=True``.
     privileged_features_ : ndarray of int
         Indices (into the columns seen in fit) of the privileged columns; empty without
         ``privileged_features``.
@@ -165,8 +178,9 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         privileged_features=None,
         transfer=None,
         n_transfer=10.0,
+        stream_transfer=False,
         cv=None,
-        teacher_batch_size=10_000,
+        teacher_batch_size="auto",
         n_jobs=None,
         memory=None,
         random_state=None,
@@ -179,6 +193,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         self.privileged_features = privileged_features
         self.transfer = transfer
         self.n_transfer = n_transfer
+        self.stream_transfer = stream_transfer
         self.cv = cv
         self.teacher_batch_size = teacher_batch_size
         self.n_jobs = n_jobs
@@ -221,6 +236,7 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
             sample_weight, fit_params
         )
         weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
+        self._check_stream()
         unfitted = self._unfitted_teacher_names()
         transfer_seed, student_seed = self._seeds()
 
@@ -228,7 +244,9 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
         out_of_fold = self._out_of_fold(
             X, labelled, y, sample_weight, teacher_params, by_hand, named, unfitted
         )
-        transfer_set, _ = self._transfer_set(X, transfer_seed)
+        transfer_set, _, transfer_stream = self._transfer_rows(
+            X, transfer_seed, self._stream_labeller(named, weights), student_weight
+        )
         outputs = self._teacher_outputs(X, transfer_set, out_of_fold)
         X_student, y_student, student_weight = self._with_transfer(
             X, transfer_set, y, student_weight, fill=np.nan
@@ -244,8 +262,18 @@ class DistilledRegressor(RegressorMixin, _BaseDistiller):
             student_weight,
             student_params,
             student_seed,
+            transfer_stream,
         )
         return self
+
+    def _stream_labeller(self, named, weights):
+        """``label(rows)``: the teachers' mean prediction on streamed rows."""
+
+        def label(X_rows):
+            outputs = self._stream_outputs(X_rows)
+            return {"target": _targets.mean_predictions(named, weights, outputs)}
+
+        return label
 
     def _check_targets(self, y, n_samples):
         if y is None:

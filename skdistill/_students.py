@@ -215,11 +215,29 @@ def _weight_for(student, sample_weight):
     return sample_weight
 
 
-def fit_native(student, X, y_encoded, *, fit_params, random_state=None, **pieces):
+def can_stream(student, task):
+    """Whether ``student`` can learn from a streamed transfer set (``stream_transfer=True``): a
+    skorch net, or a student whose ``fit_distilled`` takes ``transfer_stream`` (for
+    classification also a Pipeline ending in one of these)."""
+    from ._stream import fit_distilled_streams
+
+    if task == "regression":
+        return is_skorch_net(student) and is_regressor(student)
+    if isinstance(student, Pipeline):
+        last = student.steps[-1][1]
+        return last not in (None, "passthrough") and can_stream(last, task)
+    return fit_distilled_streams(student) or (is_skorch_net(student) and is_classifier(student))
+
+
+def fit_native(
+    student, X, y_encoded, *, fit_params, random_state=None, transfer_stream=None, **pieces
+):
     """Fit a student that applies its own loss: its ``fit_distilled``, or skorch's fit loop.
 
     ``pieces`` are the keyword arguments of the ``fit_distilled`` protocol: ``soft_targets``,
     ``teacher_logits``, ``classes``, ``temperature``, ``alpha``, ``sample_weight`` and ``loss``.
+    ``transfer_stream`` (``stream_transfer=True``) is passed on only when it is not None, so
+    students written before it need not take it.
     """
     if isinstance(student, Pipeline):
         # the steps before the last are fitted as transformers; the last one learns natively
@@ -229,10 +247,22 @@ def fit_native(student, X, y_encoded, *, fit_params, random_state=None, **pieces
                 f"{sorted(fit_params)}; set them on its steps."
             )
         Xt = student[:-1].fit_transform(X) if len(student) > 1 else X
+        if transfer_stream is not None and len(student) > 1:
+            transfer_stream = transfer_stream.through(student[:-1].transform)
         name, last = student.steps[-1]
-        fitted = fit_native(last, Xt, y_encoded, fit_params={}, random_state=random_state, **pieces)
+        fitted = fit_native(
+            last,
+            Xt,
+            y_encoded,
+            fit_params={},
+            random_state=random_state,
+            transfer_stream=transfer_stream,
+            **pieces,
+        )
         student.steps[-1] = (name, fitted)
         return student
+    if transfer_stream is not None:
+        pieces["transfer_stream"] = transfer_stream
     if hasattr(student, "fit_distilled"):
         return student.fit_distilled(X, y_encoded, **pieces, **fit_params)
     if fit_params:
@@ -254,7 +284,7 @@ def predict_with(student, method, X):
     return getattr(student, method)(X)
 
 
-def fit_regressor(student, X, target, sample_weight, fit_params, seed):
+def fit_regressor(student, X, target, sample_weight, fit_params, seed, transfer_stream=None):
     """Fit a regressor student on the blended targets; a skorch net through skdistill.torch."""
     if is_skorch_net(student):
         if sample_weight is not None:
@@ -264,7 +294,9 @@ def fit_regressor(student, X, target, sample_weight, fit_params, seed):
             )
         from .torch._skorch import train_regressor_net
 
-        return train_regressor_net(student, X, target, random_state=seed, **fit_params)
+        return train_regressor_net(
+            student, X, target, random_state=seed, transfer_stream=transfer_stream, **fit_params
+        )
     if sample_weight is not None:
         fit_params = {**fit_params, **weight_params(student, sample_weight)}
     return student.fit(X, target, **fit_params)

@@ -34,9 +34,20 @@ def teacher_classes(named_teachers):
 def raw_outputs(name, teacher, X, memory, batch_size=None, n_jobs=None):
     """The teacher's outputs as ``(values, kind)``: kind 'logits' or 'proba', columns in
     ``teacher.classes_`` order, binary scores turned into two columns."""
+    if _teacher.teaches_from_labels(teacher):
+        _refuse_without_labels(name, teacher)
     method = _teacher.output_method(teacher)
     values = _teacher.teacher_outputs(teacher, X, method, memory, batch_size, n_jobs)
     return checked_outputs(name, teacher, values, method)
+
+
+def _refuse_without_labels(name, teacher):
+    raise ValueError(
+        f"{_teacher.teacher_label(name, the=True)} {type(teacher).__name__} has no model: its "
+        "outputs are made from each row's label, which X alone does not give. Use "
+        "teacher.label_proba(y) for its distribution, and accuracy (the labels) rather than "
+        "fidelity to judge a student taught by it."
+    )
 
 
 def checked_outputs(name, teacher, values, method):
@@ -60,11 +71,20 @@ class TeacherOutputs:
 
     Asked once per teacher and fit, in batches of ``batch_size`` rows spread over ``n_jobs``,
     through the cache ``memory`` selects. ``replaced`` maps a teacher's name to ``(rows, values)``:
-    outputs that stand in for its own on those rows of X (out-of-fold outputs).
+    outputs that stand in for its own on those rows of X (out-of-fold outputs). ``labels`` are
+    the labels of the rows of X, for a teacher that teaches from them (``VirtualTeacher``).
     """
 
     def __init__(
-        self, X, memory=None, *, batch_size=None, n_jobs=None, X_transfer=None, replaced=None
+        self,
+        X,
+        memory=None,
+        *,
+        batch_size=None,
+        n_jobs=None,
+        X_transfer=None,
+        replaced=None,
+        labels=None,
     ):
         self.X = X
         self.memory = memory
@@ -72,6 +92,7 @@ class TeacherOutputs:
         self.n_jobs = n_jobs
         self.X_transfer = X_transfer
         self.replaced = replaced or {}
+        self.labels = labels
         self._asked = {}
 
     def _ask(self, teacher, X, method):
@@ -81,6 +102,12 @@ class TeacherOutputs:
 
     def classification(self, name, teacher):
         """``(values, kind)`` of a classifier teacher."""
+        if name not in self._asked and _teacher.teaches_from_labels(teacher):
+            if self.labels is None:
+                _refuse_without_labels(name, teacher)
+            # the distiller refused unlabeled rows and transfer sets for such a teacher
+            values = teacher.label_proba(self.labels)
+            self._asked[name] = checked_outputs(name, teacher, values, "predict_proba")
         if name not in self._asked:
             method = _teacher.output_method(teacher)
             values = self._rows(name, teacher, method)

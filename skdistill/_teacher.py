@@ -31,6 +31,13 @@ _CACHE_ENTRIES_PER_TEACHER = 16
 # Outputs held per teacher: enough for the folds of a grid search on a few million rows, bounded
 # so that labelling a large transfer set cannot pin gigabytes in memory.
 _CACHE_BYTES_PER_TEACHER = 256 * 2**20
+# teacher_batch_size='auto': a tenth of the rows a call, within these bounds. A call has a fixed
+# cost (input checks, one pass per tree of a boosting model; about 5 ms for a 100-tree
+# HistGradientBoosting teacher here): on 1M rows its batches of 10,000 took 1.07-1.11 times the
+# CPU time of one call, batches of 100,000 0.99-1.07 (benchmarks/bench_transfer_scale.py).
+# The upper bound keeps the memory of a wide teacher's temporaries in check.
+_AUTO_BATCH_ROWS = (10_000, 100_000)
+_AUTO_BATCHES = 10
 
 
 # --------------------------------------------------------------------------------------------
@@ -95,6 +102,12 @@ def _clone_one(estimator):
     return estimator if is_fitted(estimator) else clone(estimator, safe=False)
 
 
+def teaches_from_labels(estimator):
+    """Whether a teacher's outputs come from the rows' labels (``label_proba(y)``), not from X:
+    :class:`~skdistill.VirtualTeacher`."""
+    return callable(getattr(estimator, "label_proba", None))
+
+
 def tags_of(estimator):
     """``get_tags(estimator)``, or scikit-learn's default tags for an object without tags.
 
@@ -140,6 +153,8 @@ def check_teacher_kind(name, estimator, task, owner):
                 f"{owner} needs a classifier as teacher; {label} is the regressor "
                 f"{estimator!r}. Use DistilledRegressor to distil a regressor."
             )
+        if teaches_from_labels(estimator):
+            return  # a teacher without a model: its classes_ come from the labels
         if not (hasattr(estimator, "decision_function") or hasattr(estimator, "predict_proba")):
             raise TypeError(
                 f"{owner} needs a teacher with decision_function or predict_proba to make soft "
@@ -320,6 +335,15 @@ def _is_skorch(estimator):
     return any(cls.__module__.split(".")[0] == "skorch" for cls in type(estimator).__mro__)
 
 
+def batch_rows(batch_size, n_rows):
+    """Rows per teacher call for ``teacher_batch_size`` (an int, 'auto' or None) and ``n_rows``
+    rows; None means one call."""
+    if isinstance(batch_size, str) and batch_size == "auto":
+        low, high = _AUTO_BATCH_ROWS
+        return min(high, max(low, -(-n_rows // _AUTO_BATCHES)))
+    return batch_size
+
+
 def _call_teacher(teacher, X, method, batch_size=None, n_jobs=None):
     """``teacher.<method>(X)``, in batches of ``batch_size`` rows spread over ``n_jobs``.
 
@@ -327,6 +351,7 @@ def _call_teacher(teacher, X, method, batch_size=None, n_jobs=None):
     such as dask's or ray's (``joblib.parallel_config``) spreads them over a cluster.
     """
     n_rows = _num_samples(X)
+    batch_size = batch_rows(batch_size, n_rows)
     if batch_size is None or n_rows <= batch_size:
         return _call_once(teacher, X, method)
     starts = range(0, n_rows, batch_size)

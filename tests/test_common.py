@@ -5,7 +5,7 @@ from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skdistill import DistilledClassifier, DistilledRegressor
+from skdistill import BornAgainClassifier, DistilledClassifier, DistilledRegressor
 from skdistill.torch import MLPStudent
 from skdistill.tree import GuidedTreeClassifier
 
@@ -20,6 +20,8 @@ def _fitted_classifier_teacher():
 FITTED_TEACHER = _fitted_classifier_teacher()
 
 ESTIMATORS = [
+    # born-again generations of a tree: generation 0 on labels, one distilled, their ensemble
+    BornAgainClassifier(DecisionTreeClassifier(max_depth=3, random_state=0), n_generations=1),
     # the searched tree student, on labels
     GuidedTreeClassifier(max_depth=3, n_thresholds=8, random_state=0),
     # a tree student, an unfitted teacher

@@ -45,6 +45,7 @@ PARAMETERS = (
     "unlabeled_label",
     "transfer",
     "n_transfer",
+    "stream_transfer",
     "cv",
     "teacher_batch_size",
     "n_jobs",
@@ -70,7 +71,7 @@ INVALID = {
     "keep_mass": [0.0, 1.5],
     "n_transfer": [-1, -0.5],
     "student_method": ["bogus"],
-    "teacher_batch_size": [0],
+    "teacher_batch_size": [0, "big"],
     "teacher": [None, "rf"],
     "sample_weight": ["negative"],
 }

@@ -151,3 +151,55 @@ def test_a_teachers_fingerprint_is_unchanged_by_asking_it():
     assert same_state(first, fitted_state(teacher))
     teacher.fit(X[:100], y[:100])
     assert not same_state(first, fitted_state(teacher))
+
+
+# ------------------------------------------------------------------ the fingerprint of X
+class RowCountingLogistic(LogisticRegression):
+    """A real logistic regression that counts the rows it is asked about."""
+
+    asked = []
+
+    def decision_function(self, X):
+        type(self).asked.append(len(X))
+        return super().decision_function(X)
+
+
+def test_the_cache_serves_only_rows_equal_in_every_value(iris):
+    from skdistill._teacher import clear_cache, teacher_outputs
+
+    X, y = iris
+    teacher = RowCountingLogistic(max_iter=1000).fit(X, y)
+    RowCountingLogistic.asked = []
+    clear_cache()
+    first = teacher_outputs(teacher, X, "decision_function", None)
+    np.testing.assert_array_equal(
+        teacher_outputs(teacher, X.copy(), "decision_function", None), first
+    )
+    assert len(RowCountingLogistic.asked) == 1  # an equal copy is served from the cache
+    nudged = X.copy()
+    nudged[-1, -1] = np.nextafter(nudged[-1, -1], np.inf)  # one value, by its last bit
+    others = [
+        nudged,
+        X.astype(np.float32),  # the same numbers in another dtype
+        np.asfortranarray(X),  # the same rows in another memory order
+        X[:, ::-1][:, ::-1],  # a strided view of the same rows
+        X.reshape(-1, 2).reshape(X.shape[0], -1)[:-1],  # fewer rows
+    ]
+    for rows in others:
+        np.testing.assert_array_equal(
+            teacher_outputs(teacher, rows, "decision_function", None),
+            LogisticRegression.decision_function(teacher, rows),  # uncounted
+        )
+    # every one was asked anew, but the strided view of X's very values, served from the cache
+    assert RowCountingLogistic.asked == [150, 150, 150, 150, 149]
+    clear_cache()
+
+
+def test_auto_batches_are_a_tenth_of_the_rows_within_bounds():
+    from skdistill._teacher import batch_rows
+
+    assert batch_rows("auto", 5_000) == 10_000  # small sets: one call
+    assert batch_rows("auto", 250_000) == 25_000
+    assert batch_rows("auto", 1_000_000) == 100_000
+    assert batch_rows("auto", 50_000_000) == 100_000  # memory stays bounded by the batch
+    assert batch_rows(128, 1_000_000) == 128 and batch_rows(None, 10) is None

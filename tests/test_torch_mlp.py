@@ -1,5 +1,6 @@
 """MLPStudent: a neural student that is an ordinary scikit-learn classifier."""
 
+import json
 import pickle
 import warnings
 
@@ -375,3 +376,30 @@ def test_the_distillers_random_state_seeds_an_unseeded_student(iris):
     # the student's own random_state wins over the distiller's
     own = MLPStudent((8,), max_epochs=3, random_state=5)
     np.testing.assert_array_equal(distil(own, 0), distil(own, 1))
+
+
+@pytest.mark.slow  # torch.onnx's exporter takes several seconds on its first call
+def test_to_onnx_gives_the_same_probabilities_in_onnxruntime(iris, tmp_path):
+    onnxruntime = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
+    X, y = iris
+    # dropout is active while training: the export must run the network in evaluation mode
+    student = _student(hidden_layer_sizes=(8,), dropout=0.3, max_epochs=5).fit(X, y)
+    before = {k: v.clone() for k, v in student.net_.module_.state_dict().items()}
+    training = student.net_.module_.training
+    model = student.to_onnx(tmp_path / "student.onnx")
+    session = onnxruntime.InferenceSession(
+        str(tmp_path / "student.onnx"), providers=["CPUExecutionProvider"]
+    )
+    assert [i.name for i in session.get_inputs()] == ["X"]
+    logits, proba = session.run(None, {"X": X.astype(np.float32)})
+    np.testing.assert_allclose(proba, student.predict_proba(X), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(logits, student._logits(X), atol=1e-5, rtol=0)
+    classes = json.loads(session.get_modelmeta().custom_metadata_map["classes"])
+    np.testing.assert_array_equal(np.asarray(classes)[proba.argmax(axis=1)], student.predict(X))
+    assert {p.key for p in model.metadata_props} == {"classes"}
+    # any number of rows, and the fitted network left as it was
+    assert session.run(None, {"X": X[:1].astype(np.float32)})[1].shape == (1, 3)
+    assert student.net_.module_.training == training
+    for key, value in student.net_.module_.state_dict().items():
+        assert torch.equal(value, before[key])

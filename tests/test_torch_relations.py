@@ -159,3 +159,14 @@ def test_relation_loss_needs_a_neural_pair(digits, teacher):
         DistilledClassifier(
             teacher, _student(), relation_loss="angle", relation_layers=("1", "fc")
         ).fit(X, y)
+
+
+def test_hidden_layer_losses_refuse_a_streamed_transfer_set(digits, teacher):
+    # the teacher's activations are taken once on the student's rows; streamed rows are new
+    # every epoch, so they would have none
+    X, y = digits
+    distiller = DistilledClassifier(
+        teacher, _student(), relation_loss="distance", transfer="mixup", stream_transfer=True
+    )
+    with pytest.raises(ValueError, match=r"relation_loss .*stream_transfer=True"):
+        distiller.fit(X, y)

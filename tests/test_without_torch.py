@@ -28,6 +28,9 @@ def test_the_core_works_and_the_torch_part_says_how_to_install():
         ).fit(X, y)
         assert distiller.score(X, y) > 0.9
         assert "torch" not in sys.modules
+        # nor the optional extras for clusters and shipping
+        optional = ("dask", "distributed", "skl2onnx", "onnxruntime", "onnx", "onnxscript", "skops")
+        assert not [name for name in optional if name in sys.modules], sorted(sys.modules)
         try:
             import skdistill.torch
         except ImportError as exc:

@@ -5,7 +5,8 @@ This is the only part of skdistill that imports torch and skorch; install them w
 :class:`~skdistill.DistilledClassifier` is trained with Hinton's loss through skorch's own fit
 loop; :class:`MLPStudent` is a ready student for users who write no module; :class:`TorchTeacher`
 makes a trained ``torch.nn.Module`` a teacher; :class:`SoftTreeClassifier` is Frosst and
-Hinton's soft decision tree.
+Hinton's soft decision tree; :class:`MutualLearningClassifier` trains two or more neural
+students that teach each other, with no pretrained teacher.
 """
 
 try:
@@ -25,11 +26,13 @@ from ._losses import (
     rkd_distance_loss,
 )
 from ._mlp import MLPStudent
+from ._mutual import MutualLearningClassifier
 from ._soft_tree import SoftTreeClassifier
 from ._teacher import TorchTeacher
 
 __all__ = [
     "MLPStudent",
+    "MutualLearningClassifier",
     "SoftTreeClassifier",
     "TorchTeacher",
     "hint_loss",

@@ -1,5 +1,7 @@
 """MLPStudent: a ready neural student on skorch, for users who write no torch module."""
 
+import copy
+import json
 from numbers import Integral, Real
 
 import numpy as np
@@ -46,6 +48,18 @@ class _MLP(torch.nn.Module):
 
     def forward(self, X):
         return self.layers(X)
+
+
+class _LogitsAndProba(torch.nn.Module):
+    """What an exported MLPStudent computes: its logits and their softmax."""
+
+    def __init__(self, module):
+        super().__init__()
+        self.module = module
+
+    def forward(self, X):
+        logits = self.module(X)
+        return logits, torch.softmax(logits, dim=1)
 
 
 class MLPStudent(ClassifierMixin, BaseEstimator):
@@ -145,6 +159,14 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
     ('native', 30)
     >>> bool(distiller.score(X, y) > 0.9)
     True
+
+    The fitted student exports to ONNX (``pip install "skdistill[onnx]"``) and runs without
+    Python's torch, e.g. in onnxruntime:
+
+    >>> import onnxruntime  # doctest: +SKIP
+    >>> model = distiller.student_.to_onnx("student.onnx")  # doctest: +SKIP
+    >>> session = onnxruntime.InferenceSession("student.onnx")  # doctest: +SKIP
+    >>> logits, proba = session.run(None, {"X": X.astype("float32")})  # doctest: +SKIP
     """
 
     _parameter_constraints: dict = {
@@ -234,6 +256,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         sample_weight=None,
         loss="kl",
         features=None,
+        transfer_stream=None,
     ):
         """Train the network on a teacher's targets and the labels (the 'native' protocol).
 
@@ -264,6 +287,10 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
             The teacher's hidden-layer activations for FitNets hints and relation losses, which
             :class:`~skdistill.DistilledClassifier` builds from its ``hints`` and
             ``relation_loss``; None trains on the outputs alone.
+        transfer_stream : TransferStream or None, default=None
+            Fresh synthetic rows for every epoch, drawn and labelled by the teacher chunk by
+            chunk as the network trains (``stream_transfer=True`` on the distiller); each epoch
+            mixes them with the rows of X. None: the rows of X alone.
 
         Returns
         -------
@@ -292,6 +319,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
             alpha=alpha,
             loss=loss,
             features=features,
+            transfer_stream=transfer_stream,
         )
 
     def _train(self, X, y_encoded, *, classes, sample_weight, **teacher):
@@ -429,6 +457,48 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         """
         logits = self._logits(X)
         return self.classes_[np.argmax(logits, axis=1)]
+
+    # ------------------------------------------------------------------ shipping
+    def to_onnx(self, path=None):
+        """Export the trained network to ONNX through ``torch.onnx``.
+
+        The graph takes ``X``, float32 of shape (n_rows, ``n_features_in_``), any number of rows,
+        and returns ``logits`` and ``probabilities`` (their softmax), both of shape
+        (n_rows, n_classes) in ``classes_`` order; the label of a row is
+        ``classes_[argmax(probabilities)]``. The classes are kept in the model's metadata under
+        ``"classes"`` (a JSON list), so a runtime outside Python can name them. Needs ``onnx``
+        and ``onnxscript`` (``pip install "skdistill[onnx]"``). The fitted network is not
+        changed: a copy of it is exported, on the CPU, in evaluation mode (no dropout).
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Where to write the model; None only returns it.
+
+        Returns
+        -------
+        model : onnx.ModelProto
+            The exported model.
+        """
+        check_is_fitted(self)
+        module = _LogitsAndProba(copy.deepcopy(self.net_.module_).cpu()).eval()
+        example = torch.zeros(2, self.n_features_in_, dtype=torch.float32)
+        program = torch.onnx.export(
+            module,
+            (example,),
+            input_names=["X"],
+            output_names=["logits", "probabilities"],
+            dynamic_shapes=({0: torch.export.Dim("n_rows")},),
+            dynamo=True,
+            verbose=False,
+        )
+        model = program.model_proto
+        entry = model.metadata_props.add()
+        entry.key, entry.value = "classes", json.dumps(self.classes_.tolist())
+        if path is not None:
+            with open(path, "wb") as file:
+                file.write(model.SerializeToString())
+        return model
 
 
 def _can_stratify(labels, validation_fraction):

@@ -152,6 +152,86 @@ class SliceLoader:
             yield X[batch], y[batch]
 
 
+class StreamLoader:
+    """The training batches of one epoch: the real rows, shuffled, mixed with fresh transfer rows
+    that a :class:`skdistill._stream.TransferStream` draws and the teacher labels chunk by chunk.
+
+    Each chunk is pooled with the share of the real rows that keeps their proportion even over
+    the epoch, shuffled, and cut into batches; rows left over are carried into the next pool.
+    A chunk is dropped once its batches are handed out, so memory follows the chunk, never the
+    epoch. The real rows are shuffled with torch's generator, as :class:`SliceLoader` does;
+    the stream's rows come from the transfer generator's own seeded stream.
+    """
+
+    def __init__(self, dataset, batch_size, stream, pack):
+        arrays = _sliceable(dataset)
+        if arrays is None:
+            raise TypeError(
+                "stream_transfer=True needs the net's training rows as plain arrays in skorch's "
+                f"own Dataset, got {type(dataset).__name__}. Leave the net's dataset parameter "
+                "at its default, or use stream_transfer=False."
+            )
+        self.X, self.y, self.rows = arrays
+        self.batch_size = batch_size
+        self.stream = stream
+        self.pack = pack
+
+    def __len__(self):
+        return -(-(len(self.rows) + self.stream.n_rows) // self.batch_size)
+
+    def _chunks(self):
+        for X_rows, targets in self.stream.chunks():
+            X_rows = check_numeric_X(X_rows, "the neural student (a streamed transfer row)")
+            if sp.issparse(X_rows):
+                X_rows = X_rows.toarray()
+            X_rows = np.ascontiguousarray(X_rows, dtype=self.X.numpy().dtype)
+            packed = np.ascontiguousarray(self.pack(targets, len(X_rows)), dtype=np.float32)
+            yield torch.from_numpy(X_rows), torch.from_numpy(packed).to(self.y.dtype)
+
+    def __iter__(self):
+        n_real, n_new, size = len(self.rows), self.stream.n_rows, self.batch_size
+        order = self.rows[torch.randperm(n_real)]
+        taken = drawn = 0
+        rest_X, rest_y = self.X[:0], self.y[:0]
+        for X_new, y_new in self._chunks():
+            drawn += len(X_new)
+            upto = n_real if drawn >= n_new else n_real * drawn // n_new
+            real, taken = order[taken:upto], upto
+            X_pool = torch.cat([rest_X, self.X[real], X_new])
+            y_pool = torch.cat([rest_y, self.y[real], y_new])
+            mix = torch.randperm(len(X_pool))
+            X_pool, y_pool = X_pool[mix], y_pool[mix]
+            n_full = len(X_pool) // size * size
+            for start in range(0, n_full, size):
+                yield X_pool[start : start + size], y_pool[start : start + size]
+            rest_X, rest_y = X_pool[n_full:], y_pool[n_full:]
+        if len(rest_X):
+            yield rest_X, rest_y
+
+
+@contextlib.contextmanager
+def _streaming(net, stream, pack):
+    """Train ``net`` on the batches of a :class:`StreamLoader` for the fit; validation batches
+    (skorch's train/valid split) come from the real rows as before."""
+    if stream is None:
+        yield
+        return
+
+    def get_iterator(dataset, training=False):
+        if not training:
+            return type(net).get_iterator(net, dataset, training=False)
+        batch_size = net.get_params_for("iterator_train").get("batch_size", net.batch_size)
+        if batch_size == -1:
+            batch_size = len(dataset) + stream.n_rows
+        return StreamLoader(dataset, batch_size, stream, pack)
+
+    net.get_iterator = get_iterator
+    try:
+        yield
+    finally:
+        del net.get_iterator
+
+
 def _sliceable(dataset):
     """``(X, y, rows)`` as tensors when ``dataset`` is skorch's Dataset (or a Subset of one)
     holding plain arrays; None otherwise."""
@@ -246,6 +326,7 @@ def train_net(
     random_state=None,
     output_loss=None,
     features=None,
+    transfer_stream=None,
 ):
     """Train the skorch classifier ``net`` (a fresh clone) on the teacher's targets and labels.
 
@@ -263,6 +344,10 @@ def train_net(
     ``features`` (a ``_features.FeatureTargets`` holding the teacher's activations for every row
     of X) adds FitNets hints and relational losses on the student's hidden layers while
     training; the hooks and regressors they need are gone when this returns, also on error.
+
+    ``transfer_stream``, a :class:`skdistill._stream.TransferStream`, adds fresh transfer rows
+    to every epoch, drawn and labelled chunk by chunk as the net trains (``stream_transfer=True``
+    on the distillers).
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}.")
@@ -278,6 +363,19 @@ def train_net(
     packed = pack_targets(y, soft_targets, teacher_logits, sample_weight, loss, alpha, features)
     labels = _split_labels(y, soft_targets)
     n_teacher = n_classes if alpha > 0 else 0
+
+    def pack_stream(targets, n_rows):
+        weight = None
+        if sample_weight is not None:
+            weight = np.full(n_rows, transfer_stream.weight or 1.0)
+        return pack_targets(
+            np.full(n_rows, -1),
+            targets["soft_targets"],
+            targets["teacher_logits"],
+            weight,
+            loss,
+            alpha,
+        )
 
     with _seeded(random_state):
         net.initialize()
@@ -324,7 +422,10 @@ def train_net(
             )
 
         student_features = None
-        with _hooks(net, get_loss, labels, n_teacher):
+        with (
+            _hooks(net, get_loss, labels, n_teacher),
+            _streaming(net, transfer_stream, pack_stream),
+        ):
             if features is not None:
                 from ._features import StudentFeatures
 
@@ -377,15 +478,23 @@ def _hooks(net, get_loss, labels, n_teacher):
             callback.target_extractor = extractor
 
 
-def train_regressor_net(net, X, target, *, random_state=None, **fit_params):
+def train_regressor_net(net, X, target, *, random_state=None, transfer_stream=None, **fit_params):
     """Train the skorch regressor ``net`` on the blended targets with its own criterion (MSE).
 
     X and the targets are cast to float32, and a vector target becomes one column, as torch's
-    layers and losses expect.
+    layers and losses expect. ``transfer_stream`` adds fresh transfer rows, labelled with the
+    teacher's predictions, to every epoch.
     """
     X = check_numeric_X(X)
-    target = np.asarray(target, dtype=np.float32)
-    if target.ndim == 1:
-        target = target[:, None]
-    with _seeded(random_state):
+    target = _target_columns(target)
+
+    def pack_stream(targets, n_rows):
+        return _target_columns(targets["target"])
+
+    with _seeded(random_state), _streaming(net, transfer_stream, pack_stream):
         return net.fit(X, target, **fit_params)
+
+
+def _target_columns(target):
+    target = np.asarray(target, dtype=np.float32)
+    return target[:, None] if target.ndim == 1 else target

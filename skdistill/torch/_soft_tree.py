@@ -255,6 +255,7 @@ class SoftTreeClassifier(ClassifierMixin, BaseEstimator):
         alpha,
         sample_weight=None,
         loss="kl",
+        transfer_stream=None,
     ):
         """Train the tree on a teacher's targets and the labels (the 'native' protocol).
 
@@ -281,6 +282,10 @@ class SoftTreeClassifier(ClassifierMixin, BaseEstimator):
         loss : {'kl', 'logit_mse'}, default='kl'
             Hinton's tempered KL divergence at each leaf, or the squared error between each
             leaf's logits and the teacher's.
+        transfer_stream : TransferStream or None, default=None
+            Fresh synthetic rows for every epoch, drawn and labelled by the teacher chunk by
+            chunk as the tree trains (``stream_transfer=True`` on the distiller); each epoch
+            mixes them with the rows of X. None: the rows of X alone.
 
         Returns
         -------
@@ -306,6 +311,7 @@ class SoftTreeClassifier(ClassifierMixin, BaseEstimator):
             temperature=temperature,
             alpha=alpha,
             loss=loss,
+            transfer_stream=transfer_stream,
         )
 
     def _train(self, X, y_encoded, *, classes, sample_weight, **teacher):
