@@ -31,6 +31,7 @@ import bench_grid_cache
 import bench_hinton_mnist
 import bench_interpretable
 import bench_mutual_learning
+import bench_neural_feature_kd
 import bench_overhead
 import bench_privileged
 import bench_quality_digits
@@ -62,6 +63,7 @@ BENCHMARKS = {
         bench_tree_students,
         bench_privileged,
         bench_adversarial,
+        bench_neural_feature_kd,
         bench_mutual_learning,
         bench_streaming,
         bench_born_again,

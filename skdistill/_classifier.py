@@ -111,6 +111,25 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         ``feature_names_in_`` describe the columns seen in fit (the teacher's);
         ``student_features_`` the student's. A transfer set draws rows of every column for the
         teacher and gives the student its columns. None: the student sees every column.
+    hints : list of (str, str) pairs, default=None
+        FitNets hints for a neural student of a neural teacher (a ``TorchTeacher`` or a fitted
+        skorch net): each ``(teacher_path, student_path)`` names a layer of the teacher's module
+        and one of the student's ``module_`` (as ``named_modules()`` gives them), and the
+        student's layer regresses the teacher's, through a linear map learnt during the fit
+        when their widths differ (dropped afterwards). None or ``[]``: no hints.
+    hint_weight : float, default=1.0
+        Weight of each hint's squared error (averaged over units and rows) in the loss.
+    relation_loss : {'distance', 'angle', 'both'} or None, default=None
+        Park et al.'s relational loss between the two nets' embeddings of each batch: the
+        pairwise distances (divided by their batch mean), the angles of all triplets of rows,
+        or distance + 2 x angle, each compared with the Huber loss. Needs a neural pair, as
+        ``hints``.
+    relation_weight : float, default=1.0
+        Weight of the relational loss.
+    relation_layers : (str, str) pair or None, default=None
+        The ``(teacher_path, student_path)`` whose outputs are the embeddings of
+        ``relation_loss``. None: each net's penultimate layer (the input of the last layer
+        with weights that its forward pass calls).
     transfer : None, str or generator, default=None
         A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
         cross-validation, from each fold's training rows only), labelled by the teacher and
@@ -251,6 +270,13 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     Teacher outputs on the teacher's own training rows are overconfident; a teacher fitted on
     other rows than the student's, ``cv`` or a transfer set give more informative soft targets.
 
+    ``hints`` and ``relation_loss`` take the teacher's activations once, with forward hooks on
+    its module in eval mode and without gradients (removed afterwards; the module's mode and
+    parameters are left as they were); in eval mode a row's activations do not depend on its
+    batch, so each of the student's batches meets its own rows' activations. The student's
+    hooks are removed when ``fit`` ends, also on error, and the extra terms enter the training
+    loss only, not the held-out loss of early stopping.
+
     References
     ----------
     .. [1] G. Hinton, O. Vinyals and J. Dean, "Distilling the Knowledge in a Neural Network",
@@ -261,6 +287,9 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
        Minimization", ICLR 2018.
     .. [5] D. Lopez-Paz, L. Bottou, B. Schoelkopf and V. Vapnik, "Unifying Distillation and
        Privileged Information", ICLR 2016.
+    .. [6] A. Romero, N. Ballas, S. E. Kahou, A. Chassang, C. Gatta and Y. Bengio, "FitNets:
+       Hints for Thin Deep Nets", ICLR 2015.
+    .. [7] W. Park, D. Kim, Y. Lu and M. Cho, "Relational Knowledge Distillation", CVPR 2019.
 
     Examples
     --------
@@ -282,7 +311,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
     """
 
     _task = "classification"
-    _number_params = ("temperature", "alpha", "keep_mass")
+    _number_params = ("temperature", "alpha", "keep_mass", "hint_weight", "relation_weight")
 
     _parameter_constraints: dict = {
         "teacher": "no_validation",
@@ -295,6 +324,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         "loss": [StrOptions({"kl", "logit_mse"})],
         "keep_mass": [Interval(Real, 0, 1, closed="right")],
         "unlabeled_label": [Real, str, None],
+        "hints": [list, tuple, None],
+        "hint_weight": [Interval(Real, 0, None, closed="left")],
+        "relation_loss": [StrOptions({"distance", "angle", "both"}), None],
+        "relation_weight": [Interval(Real, 0, None, closed="left")],
+        "relation_layers": [list, tuple, None],
         **_BaseDistiller._shared_constraints,
     }
 
@@ -312,6 +346,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         keep_mass=0.999,
         unlabeled_label=None,
         privileged_features=None,
+        hints=None,
+        hint_weight=1.0,
+        relation_loss=None,
+        relation_weight=1.0,
+        relation_layers=None,
         transfer=None,
         n_transfer=10.0,
         stream_transfer=False,
@@ -333,6 +372,11 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self.keep_mass = keep_mass
         self.unlabeled_label = unlabeled_label
         self.privileged_features = privileged_features
+        self.hints = hints
+        self.hint_weight = hint_weight
+        self.relation_loss = relation_loss
+        self.relation_weight = relation_weight
+        self.relation_layers = relation_layers
         self.transfer = transfer
         self.n_transfer = n_transfer
         self.stream_transfer = stream_transfer
@@ -385,7 +429,15 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         )
         self._check_regression_target()
         self._check_loss()
+        features = self._check_features()
         self._check_stream(self.student_method_)
+        if features is not None and self.stream_transfer:
+            raise ValueError(
+                "hints and relation_loss match the teacher's hidden layers on the student's rows, "
+                "taken once before training, but stream_transfer=True draws new rows every "
+                "epoch. Set stream_transfer=False (a transfer set drawn once works with them), "
+                "or train on the outputs alone (hints=None, relation_loss=None)."
+            )
         weights = self._teacher_weights(len(_teacher.named_teachers(self.teacher)))
         unfitted = self._unfitted_teacher_names()
         transfer_seed, student_seed = self._seeds()
@@ -410,6 +462,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
             X_student, y_student, weight_student = self._with_transfer(
                 X, transfer_set, y_encoded, student_weight, fill=-1
             )
+            if features is not None:
+                features = self._teacher_features(features, named, X_student)
             self._fit_student(
                 self._for_student(X_student),
                 named,
@@ -419,6 +473,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 weight_student,
                 student_params,
                 student_seed,
+                features,
                 transfer_stream,
             )
             if second_stage is None:
@@ -479,6 +534,37 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 "student use regression_target='logits'; otherwise keep loss='kl'."
             )
 
+    def _check_features(self):
+        """The hints and relation loss to train with (a ``FeatureTargets``), or None."""
+        if not self.hints and self.relation_loss is None and self.relation_layers is None:
+            return None
+        owner = type(self).__name__
+        if self.student_method_ != "native":
+            raise TypeError(
+                f"hints and relation_loss need a neural student trained natively; {owner} "
+                f"trains {type(self.student).__name__} by student_method="
+                f"{self.student_method_!r}. Use a skorch net or skdistill.torch.MLPStudent."
+            )
+        _students.check_takes_features(self.student, owner)
+        from .torch._features import FeatureTargets, check_pairs
+
+        hints = check_pairs(self.hints, self.relation_loss, self.relation_layers)
+        return FeatureTargets(
+            hints, self.hint_weight, self.relation_loss, self.relation_weight, self.relation_layers
+        )
+
+    def _teacher_features(self, features, named, X):
+        """The single neural teacher's activations at the hinted layers for the student's rows."""
+        if len(named) != 1:
+            raise ValueError(
+                f"hints and relation_loss match one teacher's hidden layers, but {len(named)} "
+                "teachers were given. Pass a single neural teacher."
+            )
+        say("asking the teacher for its hidden layers' activations")
+        batch_size = _teacher.batch_rows(self.teacher_batch_size, _num_samples(X))
+        batch_size = batch_size or _num_samples(X)
+        return features.take_teacher(named[0][1], X, batch_size)
+
     def _encode_labels(self, y, labelled):
         """Index of each label in ``classes_``; -1 for unlabeled rows."""
         encoded = np.full(len(y), -1, dtype=np.intp)
@@ -530,6 +616,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         sample_weight,
         fit_params,
         seed,
+        features=None,
         transfer_stream=None,
     ):
         student = _students.seed_neural_student(clone(self.student), seed)
@@ -543,6 +630,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self._say_fitting_student(student, X)
         if way == "native":
             logits = _targets.teacher_logits_for_native(named, weights, outputs, self.classes_)
+            extra = {} if features is None else {"features": features}
             self.student_ = _students.fit_native(
                 student,
                 X,
@@ -557,6 +645,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
                 fit_params=fit_params,
                 random_state=seed,
                 transfer_stream=transfer_stream,
+                **extra,
             )
             return
         targets = blend_with_labels(soft, y_encoded, self.alpha)

@@ -12,6 +12,8 @@
   trained with Hinton's loss through ``skdistill.torch``.
 """
 
+import inspect
+
 import numpy as np
 from sklearn.base import is_classifier, is_regressor
 from sklearn.multioutput import MultiOutputRegressor
@@ -56,6 +58,23 @@ def is_native(student):
         last = student.steps[-1][1]
         return last not in (None, "passthrough") and is_native(last)
     return hasattr(student, "fit_distilled") or (is_skorch_net(student) and is_classifier(student))
+
+
+def check_takes_features(student, owner):
+    """Refuse hints and relation losses for a student without hidden layers to hook: they need
+    a skorch classifier or a student whose ``fit_distilled`` takes ``features`` (MLPStudent)."""
+    last = student.steps[-1][1] if isinstance(student, Pipeline) else student
+    if is_skorch_net(last) and is_classifier(last):
+        return
+    fit_distilled = getattr(last, "fit_distilled", None)
+    if fit_distilled is not None and "features" in inspect.signature(fit_distilled).parameters:
+        return
+    raise TypeError(
+        f"hints and relation_loss train a neural student's hidden layers, but the student "
+        f"{type(last).__name__} has none that {owner} can hook. Use a skorch "
+        "NeuralNetClassifier or skdistill.torch.MLPStudent as the student, or drop hints and "
+        "relation_loss."
+    )
 
 
 def seed_neural_student(student, seed):

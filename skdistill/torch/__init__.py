@@ -18,7 +18,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
         'pip install "skdistill[torch]"'
     ) from exc
 
-from ._losses import hinton_loss, logit_matching_loss
+from ._losses import (
+    hint_loss,
+    hinton_loss,
+    logit_matching_loss,
+    rkd_angle_loss,
+    rkd_distance_loss,
+)
 from ._mlp import MLPStudent
 from ._mutual import MutualLearningClassifier
 from ._soft_tree import SoftTreeClassifier
@@ -29,6 +35,9 @@ __all__ = [
     "MutualLearningClassifier",
     "SoftTreeClassifier",
     "TorchTeacher",
+    "hint_loss",
     "hinton_loss",
     "logit_matching_loss",
+    "rkd_angle_loss",
+    "rkd_distance_loss",
 ]

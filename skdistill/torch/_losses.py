@@ -115,3 +115,166 @@ def logit_matching_loss(student_logits, teacher_logits, y, *, alpha, sample_weig
     if alpha < 1:
         per_row = per_row + (1 - alpha) * _label_term(student_logits, y)
     return _weighted_mean(per_row, sample_weight)
+
+
+def hint_loss(student_hint, teacher_hint, sample_weight=None):
+    """FitNets' hint loss: the squared error between the (regressed) student's and the teacher's
+    hidden activations, averaged over units, then over the rows of the batch.
+
+    Romero et al. sum the squares over units; averaging them instead keeps the term on the scale
+    of the output loss whatever the layer's width, so one ``hint_weight`` suits wide and narrow
+    layers. Activations with more than one dimension per row are flattened.
+
+    Parameters
+    ----------
+    student_hint : torch.Tensor of shape (batch, ...)
+        The student's activations, already mapped to the teacher's width.
+    teacher_hint : torch.Tensor of shape (batch, ...)
+        The teacher's activations at the hint layer, as many values per row.
+    sample_weight : torch.Tensor of shape (batch,), default=None
+        Row weights of the mean over rows.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+
+    References
+    ----------
+    .. [1] A. Romero, N. Ballas, S. E. Kahou, A. Chassang, C. Gatta and Y. Bengio, "FitNets:
+       Hints for Thin Deep Nets", ICLR 2015.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdistill.torch import hint_loss
+    >>> float(hint_loss(torch.tensor([[1.0, 3.0]]), torch.tensor([[0.0, 0.0]])))
+    5.0
+    """
+    diff = student_hint.reshape(len(student_hint), -1) - teacher_hint.reshape(len(teacher_hint), -1)
+    return _weighted_mean((diff**2).mean(dim=1), sample_weight)
+
+
+def _centred_gram(embedding):
+    """The Gram matrix of the batch's embeddings centred on their mean (distances and angles do
+    not move; the products lose less to cancellation), and the squared norms on its diagonal."""
+    centred = embedding.reshape(len(embedding), -1)
+    centred = centred - centred.mean(dim=0, keepdim=True)
+    gram = centred @ centred.T
+    return gram, gram.diagonal()
+
+
+def _pairwise_distances(embedding):
+    gram, squares = _centred_gram(embedding)
+    norms = squares[:, None] + squares[None, :]
+    squared = norms - 2 * gram
+    # what the Gram matrix leaves of a zero distance (a repeated row) is rounding error: it is
+    # set to 0, as the difference vectors would give; so is the diagonal. The square root is
+    # taken of a clamped value, whose gradient is finite, as in Park et al.'s code
+    tolerance = 64 * torch.finfo(squared.dtype).eps * norms
+    keep = (squared > tolerance) & ~torch.eye(len(squared), dtype=torch.bool, device=squared.device)
+    return squared.clamp_min(1e-12).sqrt() * keep.to(squared.dtype)
+
+
+def _normalised_distances(embedding):
+    distances = _pairwise_distances(embedding)
+    positive = (distances > 0).to(distances.dtype)
+    return distances / (distances.sum() / positive.sum().clamp_min(1.0)).clamp_min(1e-12)
+
+
+def rkd_distance_loss(student_embedding, teacher_embedding):
+    """Park et al.'s distance-wise relational loss on a batch of embeddings.
+
+    Every pairwise Euclidean distance in the batch is divided by the mean of the batch's non-zero
+    distances, for the student and the teacher apart, and the two normalised distance matrices
+    are compared with the Huber (smooth L1, delta 1) loss, averaged over the pairs. The
+    embeddings may have different widths: only distances are compared.
+
+    Parameters
+    ----------
+    student_embedding : torch.Tensor of shape (batch, width_s)
+        The student's embeddings of the batch's rows.
+    teacher_embedding : torch.Tensor of shape (batch, width_t)
+        The teacher's embeddings of the same rows, in the same order.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+
+    References
+    ----------
+    .. [1] W. Park, D. Kim, Y. Lu and M. Cho, "Relational Knowledge Distillation", CVPR 2019.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdistill.torch import rkd_distance_loss
+    >>> teacher = torch.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
+    >>> float(rkd_distance_loss(teacher * 10, teacher))  # the scale is normalised away
+    0.0
+    """
+    with torch.no_grad():
+        teacher = _normalised_distances(teacher_embedding)
+    student = _normalised_distances(student_embedding)
+    return F.smooth_l1_loss(student, teacher)
+
+
+def _angles(embedding):
+    """``cos`` of the angle at ``j`` between ``i`` and ``k``, as ``[j, i, k]``, from the Gram
+    matrix: ``<e_i - e_j, e_k - e_j> = G_ik - G_ji - G_jk + G_jj``. That costs a batch of N
+    rows ``N**3`` numbers instead of the ``N**3 * width`` of the difference vectors. An angle
+    with a zero side (``i == j``, ``k == j`` or repeated rows) is 0, as with normalised zero
+    vectors."""
+    gram, _ = _centred_gram(embedding)
+    distances = _pairwise_distances(embedding)
+    # 1 / distance, and 0 where the distance is 0 (the angle of a zero side is 0)
+    inverse = distances / (distances**2).clamp_min(1e-24)
+    corner = gram.diagonal()[:, None, None]
+    products = gram[None, :, :] - gram[:, :, None] - gram[:, None, :] + corner
+    return products * inverse[:, :, None] * inverse[:, None, :]
+
+
+def rkd_angle_loss(student_embedding, teacher_embedding):
+    """Park et al.'s angle-wise relational loss on a batch of embeddings.
+
+    For every triplet of rows ``(i, j, k)`` of the batch, the cosine of the angle at ``j``
+    between the normalised difference vectors ``e_i - e_j`` and ``e_k - e_j``; the student's
+    cosines are compared with the teacher's by the Huber (smooth L1, delta 1) loss, averaged over
+    the ``N**3`` triplets. Angles do not depend on the width or the scale of the embeddings.
+
+    Parameters
+    ----------
+    student_embedding : torch.Tensor of shape (batch, width_s)
+        The student's embeddings of the batch's rows.
+    teacher_embedding : torch.Tensor of shape (batch, width_t)
+        The teacher's embeddings of the same rows, in the same order.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+
+    Notes
+    -----
+    The cosines are computed from the batch's Gram matrix, which costs ``N**3`` numbers for a
+    batch of N rows (about 2 million for 128 rows); the angle term grows with the cube of the
+    batch size.
+
+    References
+    ----------
+    .. [1] W. Park, D. Kim, Y. Lu and M. Cho, "Relational Knowledge Distillation", CVPR 2019.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdistill.torch import rkd_angle_loss
+    >>> teacher = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> rotated = teacher @ torch.tensor([[0.0, -1.0], [1.0, 0.0]])
+    >>> round(float(rkd_angle_loss(rotated * 3 + 1, teacher)), 6)  # angles survive rotation
+    0.0
+    """
+    with torch.no_grad():
+        teacher = _angles(teacher_embedding)
+    student = _angles(student_embedding)
+    return F.smooth_l1_loss(student, teacher)

@@ -255,6 +255,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         alpha,
         sample_weight=None,
         loss="kl",
+        features=None,
         transfer_stream=None,
     ):
         """Train the network on a teacher's targets and the labels (the 'native' protocol).
@@ -282,6 +283,10 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         loss : {'kl', 'logit_mse'}, default='kl'
             Hinton's tempered KL divergence, or Ba and Caruana's squared error on the logits
             (``teacher_logits`` must then be finite).
+        features : object, default=None
+            The teacher's hidden-layer activations for FitNets hints and relation losses, which
+            :class:`~skdistill.DistilledClassifier` builds from its ``hints`` and
+            ``relation_loss``; None trains on the outputs alone.
         transfer_stream : TransferStream or None, default=None
             Fresh synthetic rows for every epoch, drawn and labelled by the teacher chunk by
             chunk as the network trains (``stream_transfer=True`` on the distiller); each epoch
@@ -313,6 +318,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
             temperature=temperature,
             alpha=alpha,
             loss=loss,
+            features=features,
             transfer_stream=transfer_stream,
         )
 

@@ -411,7 +411,9 @@ def _train_together(nets, train, valid, *, max_epochs, batch_size, **loss_settin
         net.classes_inferred_ = np.arange(loss_settings["n_classes"])
     with contextlib.ExitStack() as hooks:
         for k, net in enumerate(nets):
-            hooks.enter_context(_hooks(net, _mutual_loss(nets, k, kinds, **loss_settings), labels))
+            # the packed targets carry labels and weights only: no teacher columns (n_teacher=0)
+            loss = _mutual_loss(nets, k, kinds, **loss_settings)
+            hooks.enter_context(_hooks(net, loss, labels, 0))
         for net in nets:
             net.check_training_readiness()
             net.notify("on_train_begin", X=train[0], y=train[1])

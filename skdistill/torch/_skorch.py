@@ -253,8 +253,9 @@ def _sliceable(dataset):
     )
 
 
-def pack_targets(y, soft_targets, teacher_logits, sample_weight, loss, alpha):
-    """One float32 row per sample: label index, teacher columns, weight."""
+def pack_targets(y, soft_targets, teacher_logits, sample_weight, loss, alpha, features=None):
+    """One float32 row per sample: label index, teacher columns, the teacher's hidden-layer
+    activations (hints, relations), weight."""
     n = len(y)
     columns = [np.asarray(y, dtype=np.float32)[:, None]]
     if alpha > 0:
@@ -266,6 +267,8 @@ def pack_targets(y, soft_targets, teacher_logits, sample_weight, loss, alpha):
                 "teacher with decision_function (or a neural teacher)."
             )
         columns.append(np.asarray(teacher, dtype=np.float32))
+    if features is not None:
+        columns.append(features.columns)
     weight = np.ones(n, np.float32) if sample_weight is None else sample_weight
     columns.append(np.asarray(weight, dtype=np.float32)[:, None])
     return np.hstack(columns)
@@ -322,6 +325,7 @@ def train_net(
     loss="kl",
     random_state=None,
     output_loss=None,
+    features=None,
     transfer_stream=None,
 ):
     """Train the skorch classifier ``net`` (a fresh clone) on the teacher's targets and labels.
@@ -337,6 +341,10 @@ def train_net(
     the batch's targets: ``logits`` has ``repeat`` rows per row of the batch, consecutive, and
     ``weight`` (one per logits row) multiplies the rows' sample weights in the mean.
 
+    ``features`` (a ``_features.FeatureTargets`` holding the teacher's activations for every row
+    of X) adds FitNets hints and relational losses on the student's hidden layers while
+    training; the hooks and regressors they need are gone when this returns, also on error.
+
     ``transfer_stream``, a :class:`skdistill._stream.TransferStream`, adds fresh transfer rows
     to every epoch, drawn and labelled chunk by chunk as the net trains (``stream_transfer=True``
     on the distillers).
@@ -348,8 +356,13 @@ def train_net(
     n_classes = len(classes)
     if alpha > 0 and soft_targets is None:
         raise ValueError("alpha > 0 needs the teacher's soft_targets.")
-    packed = pack_targets(y, soft_targets, teacher_logits, sample_weight, loss, alpha)
+    if features is not None and sp.issparse(X):
+        raise TypeError(
+            "hints and relation losses need dense X for the neural student; call X.toarray()."
+        )
+    packed = pack_targets(y, soft_targets, teacher_logits, sample_weight, loss, alpha, features)
     labels = _split_labels(y, soft_targets)
+    n_teacher = n_classes if alpha > 0 else 0
 
     def pack_stream(targets, n_rows):
         weight = None
@@ -373,10 +386,17 @@ def train_net(
             if output_loss is None:
                 logits = student_logits(y_pred, kind, n_classes, training and unchecked[0])
                 unchecked[0] = unchecked[0] and not training
-                return batch_loss(logits, y_true)
-            return output_loss(
-                y_pred, lambda logits, weight=None: batch_loss(logits, y_true, weight), training
-            )
+                value = batch_loss(logits, y_true)
+            else:
+                value = output_loss(
+                    y_pred, lambda logits, weight=None: batch_loss(logits, y_true, weight), training
+                )
+            if student_features is not None and training:
+                # the validation loss (early stopping) stays the output loss alone
+                y_true = to_tensor(y_true, device=value.device)
+                weight = y_true[:, -1] if sample_weight is not None else None
+                value = value + student_features.loss(y_true[:, 1 + n_teacher : -1], weight)
+            return value
 
         def batch_loss(logits, y_true, extra_weight=None):
             y_true = to_tensor(y_true, device=logits.device)
@@ -387,7 +407,7 @@ def train_net(
             weight = y_true[:, -1] if sample_weight is not None else None
             if extra_weight is not None:
                 weight = extra_weight if weight is None else weight * extra_weight
-            teacher = y_true[:, 1:-1] if alpha > 0 else None
+            teacher = y_true[:, 1 : 1 + n_teacher] if alpha > 0 else None
             if loss == "logit_mse":
                 return logit_matching_loss(
                     logits, teacher, y_batch, alpha=alpha, sample_weight=weight
@@ -401,15 +421,27 @@ def train_net(
                 sample_weight=weight,
             )
 
-        with _hooks(net, get_loss, labels), _streaming(net, transfer_stream, pack_stream):
-            net.partial_fit(X, packed)
+        student_features = None
+        with (
+            _hooks(net, get_loss, labels, n_teacher),
+            _streaming(net, transfer_stream, pack_stream),
+        ):
+            if features is not None:
+                from ._features import StudentFeatures
+
+                student_features = StudentFeatures(net, features, X)
+            try:
+                net.partial_fit(X, packed)
+            finally:
+                if student_features is not None:
+                    student_features.remove()
     if kind != "binary":
         net.classes_inferred_ = np.asarray(classes)
     return net
 
 
 @contextlib.contextmanager
-def _hooks(net, get_loss, labels):
+def _hooks(net, get_loss, labels, n_teacher):
     """Install the loss and the label views for the fit; leave an ordinary net afterwards."""
     original_split = net.train_split
     extractors = [
@@ -424,8 +456,9 @@ def _hooks(net, get_loss, labels):
         if y_packed.ndim != 2:
             return y_packed
         label = y_packed[:, 0].astype(np.int64)
-        if y_packed.shape[1] > 2:  # unlabeled rows are scored against the teacher's class
-            label = np.where(label < 0, np.argmax(y_packed[:, 1:-1], axis=1), label)
+        if n_teacher:  # unlabeled rows are scored against the teacher's class
+            teacher = y_packed[:, 1 : 1 + n_teacher]
+            label = np.where(label < 0, np.argmax(teacher, axis=1), label)
         return label
 
     def split(dataset, y=None, groups=None, **kwargs):
