@@ -361,9 +361,6 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 return None
             return self._fit_generator(generator, X, seed, teacher)
         generator = clone(check_generator(self.transfer), safe=False)
-        if hasattr(generator, "get_params") and "random_state" in generator.get_params():
-            if generator.get_params()["random_state"] is None and seed is not None:
-                generator.set_params(random_state=seed)
         if isinstance(self.n_transfer, (bool, np.bool_)):
             raise ValueError(
                 f"n_transfer must be a number of rows (an int) or a multiple of the rows of X "
@@ -376,13 +373,14 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         self.n_transfer_ = n_transfer
         if n_transfer == 0:
             return None
-        return self._fit_generator(generator, X, None, teacher)
+        return self._fit_generator(generator, X, seed, teacher)
 
     def _fit_generator(self, generator, X, seed, teacher=None):
         """``generator`` fitted on X (seeded with ``seed`` unless it has a ``random_state`` of
         its own); a generator whose ``fit`` takes a teacher is given ``teacher``."""
-        if seed is not None and "random_state" in generator.get_params():
-            if generator.get_params()["random_state"] is None:
+        params = generator.get_params() if hasattr(generator, "get_params") else {}
+        if seed is not None and "random_state" in params:
+            if params["random_state"] is None:
                 generator.set_params(random_state=seed)
         takes_teacher = "teacher" in inspect.signature(generator.fit).parameters
         if takes_teacher and teacher is None:
