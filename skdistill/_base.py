@@ -129,22 +129,30 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
         return super().set_params(**params)
 
     # ---------------------------------------------------------------- tags and routing
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+    def _part_tags(self):
+        """The tags of the student and of each teacher."""
         try:
             teachers = [est for _, est in _teacher.named_teachers(self.teacher)]
         except ValueError:  # an empty or badly named list of teachers is reported by fit
             teachers = []
         # a bare fitted teacher (no BaseEstimator) or an invalid one (reported by fit) has no
         # tags of its own: it counts with scikit-learn's defaults
-        part_tags = [_teacher.tags_of(part) for part in [self.student, *teachers]]
+        return [_teacher.tags_of(part) for part in [self.student, *teachers]]
+
+    def _parts_allow_nan(self):
+        """Whether the student and every teacher take NaN (the transfer generator aside)."""
+        return all(t.input_tags.allow_nan for t in self._part_tags())
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        part_tags = self._part_tags()
         tags.input_tags.sparse = all(t.input_tags.sparse for t in part_tags)
         tags.input_tags.allow_nan = all(t.input_tags.allow_nan for t in part_tags)
         tags.input_tags.categorical = all(t.input_tags.categorical for t in part_tags)
         tags.input_tags.string = all(t.input_tags.string for t in part_tags)
         tags.input_tags.pairwise = part_tags[0].input_tags.pairwise
         if getattr(self, "transfer", None) is not None:
-            # the generators draw dense rows; NaN is left to the generator's own message
+            # the generators draw dense rows, and most need complete ones
             from .transfer._generators import check_generator
 
             try:
@@ -157,8 +165,10 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                 generator_tags = None if generator is None else get_tags(generator)
             except (TypeError, ValueError):  # an invalid transfer is reported by fit
                 generator_tags = None
-            if generator_tags is not None and not generator_tags.input_tags.sparse:
-                tags.input_tags.sparse = False
+            if generator_tags is not None:
+                tags.input_tags.sparse &= generator_tags.input_tags.sparse
+                # a generator that refuses NaN (mixup, MUNGE) makes the distiller refuse it too
+                tags.input_tags.allow_nan &= generator_tags.input_tags.allow_nan
         return tags
 
     def get_metadata_routing(self):
@@ -596,7 +606,9 @@ class _BaseDistiller(MetaEstimatorMixin, BaseEstimator):
                     del self.n_features_in_
             validate_data(self, X, skip_check_array=True, reset=reset)
             return X
-        allow_nan = self.__sklearn_tags__().input_tags.allow_nan
+        # NaN that the teacher and student take passes here; a generator that cannot draw from
+        # it says so in its own words (what to impute, which generator keeps NaN)
+        allow_nan = self._parts_allow_nan()
         if _is_dataframe(X):
             n_rows, n_columns = X.shape
             if n_rows == 0 or n_columns == 0:

@@ -345,6 +345,32 @@ def test_nan_rows_with_munge_say_how_to_fix():
         ).fit(X, y)
 
 
+@pytest.mark.parametrize(
+    "transfer, takes_nan", [(None, True), ("noise", True), ("mixup", False), ("munge", False)]
+)
+def test_the_nan_tag_follows_the_generator(transfer, takes_nan):
+    # teacher and student take NaN; the distiller claims it only when its generator does too,
+    # and then fits on it
+    from sklearn.utils import get_tags
+
+    X, y = make_classification(n_samples=120, n_features=4, random_state=0)
+    X[::9, 1] = np.nan
+    teacher = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(X, y)
+    distiller = DistilledClassifier(
+        teacher,
+        HistGradientBoostingClassifier(max_iter=5),
+        transfer=transfer,
+        n_transfer=50,
+        random_state=0,
+    )
+    assert get_tags(distiller).input_tags.allow_nan is takes_nan
+    if takes_nan:
+        assert distiller.fit(X, y).predict(X).shape == (120,)
+    else:
+        with pytest.raises(ValueError, match="impute"):
+            distiller.fit(X, y)
+
+
 def test_auto_transfer_follows_the_student(moons):
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import make_pipeline
