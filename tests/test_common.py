@@ -130,9 +130,15 @@ FITTED_TEACHER_EXPECTED_FAILURES = {
 # Minibatch gradient descent: a row of weight 2 is one row in one batch, its copy two rows in two
 # batches, so the two fits take different steps (sklearn's own MLPClassifier passes this check
 # only with the full-batch lbfgs solver).
+# The network also computes in float32: a row's logits can differ in the last float32 bits with
+# the rows it is batched with, which is the tolerance of the order check (measured: 2.2e-7
+# relative on 3 values of 60 on an Intel Xeon; it passed on an AMD EPYC).
 NEURAL_EXPECTED_FAILURES = {
     "check_sample_weight_equivalence_on_dense_data": (
         "minibatch training: a weight of 2 is not the same steps as a repeated row"
+    ),
+    "check_methods_sample_order_invariance": (
+        "float32 logits may differ in the last bits (~1e-7) with the order of the rows in a batch"
     ),
 }
 

@@ -31,7 +31,19 @@ CHECKED = MutualLearningClassifier(
 )
 
 
-@parametrize_with_checks([CHECKED])
+# The check's 15 rows fit in one batch, so a weighted row and its repeated copy take the same
+# step in exact arithmetic; in float32 the sums run in another order, and the probabilities can
+# differ by about 1e-7 relative, the check's tolerance (measured: 1.05e-7 on one value of 45 on
+# an Intel Xeon; it passed on an AMD EPYC), hence not strict.
+EXPECTED_FAILED_CHECKS = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "float32 sums: a weighted row and its repeated copy round differently (~1e-7 relative, "
+        "the tolerance of this check)"
+    ),
+}
+
+
+@parametrize_with_checks([CHECKED], expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS)
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

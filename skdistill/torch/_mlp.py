@@ -7,8 +7,6 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from skorch import NeuralNetClassifier
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
@@ -16,11 +14,11 @@ from skorch.dataset import ValidSplit
 from .._sklearn_compat import (
     Interval,
     StrOptions,
-    _check_sample_weight,
     _fit_context,
     check_is_fitted,
     validate_data,
 )
+from ._native import NativeTorchClassifier
 from ._skorch import SliceLoader, _split_labels, int_seed, train_net
 from ._teacher import module_outputs
 
@@ -62,7 +60,7 @@ class _LogitsAndProba(torch.nn.Module):
         return logits, torch.softmax(logits, dim=1)
 
 
-class MLPStudent(ClassifierMixin, BaseEstimator):
+class MLPStudent(NativeTorchClassifier):
     """A multi-layer perceptron student, trained with skorch on labels or a teacher's targets.
 
     On its own, ``fit`` trains it on the labels with cross-entropy, like scikit-learn's
@@ -220,29 +218,6 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Train the network on the labels with cross-entropy.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric training rows, cast to float32.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights of the loss.
-
-        Returns
-        -------
-        self : MLPStudent
-            The fitted student.
-        """
-        X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        return self._train(X, y_encoded, classes=classes, sample_weight=sample_weight)
-
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit_distilled(
         self,
         X,
@@ -297,17 +272,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
         self : MLPStudent
             The fitted student.
         """
-        X = validate_data(self, X, dtype=np.float32)
-        y = np.asarray(y, dtype=np.intp)
-        classes = np.asarray(classes)
-        soft_targets = np.asarray(soft_targets, dtype=np.float64)
-        if len(y) != len(X):
-            raise ValueError(f"X has {len(X)} rows but y has {len(y)}; they must match.")
-        if soft_targets.shape != (len(X), len(classes)):
-            raise ValueError(
-                f"soft_targets has shape {soft_targets.shape}, expected {(len(X), len(classes))}:"
-                " one row per row of X and one column per class in classes."
-            )
+        X, y, soft_targets, classes = self._distilled_inputs(X, y, soft_targets, classes)
         return self._train(
             X,
             y,
@@ -324,14 +289,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
 
     def _train(self, X, y_encoded, *, classes, sample_weight, **teacher):
         """Build the net and train it through skorch's fit loop."""
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device='cuda', but torch {torch.__version__} sees no CUDA device "
-                "(torch.cuda.is_available() is False). Use device='cpu', or install a CUDA build "
-                "of torch on a machine with a GPU."
-            )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        sample_weight = self._start_training(X, sample_weight)
         seed = self._seed()
         self.classes_ = classes
         self.net_ = self._make_net(X.shape[1], len(classes), y_encoded, teacher, seed)
@@ -344,8 +302,7 @@ class MLPStudent(ClassifierMixin, BaseEstimator):
             random_state=seed,
             **teacher,
         )
-        self.n_iter_ = len(self.net_.history)
-        self.loss_curve_ = [float(v) for v in self.net_.history[:, "train_loss"]]
+        self._record_training()
         return self
 
     def _seed(self):

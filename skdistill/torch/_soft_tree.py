@@ -5,18 +5,16 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from scipy.special import softmax
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.utils.multiclass import check_classification_targets
 from skorch import NeuralNetClassifier
 
 from .._sklearn_compat import (
     Interval,
     StrOptions,
-    _check_sample_weight,
     _fit_context,
     check_is_fitted,
     validate_data,
 )
+from ._native import NativeTorchClassifier
 from ._skorch import SliceLoader, int_seed, train_net
 
 __all__ = ["SoftTreeClassifier"]
@@ -82,7 +80,7 @@ def tree_loss(depth, penalty):
     return output_loss
 
 
-class SoftTreeClassifier(ClassifierMixin, BaseEstimator):
+class SoftTreeClassifier(NativeTorchClassifier):
     """Frosst and Hinton's soft decision tree, trained on labels or on a teacher's targets.
 
     A complete binary tree of the given ``depth``. Each inner node ``i`` has a filter: a row
@@ -220,29 +218,6 @@ class SoftTreeClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
-        """Train the tree on the labels with cross-entropy at each leaf.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric training rows, cast to float32.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights of the loss.
-
-        Returns
-        -------
-        self : SoftTreeClassifier
-            The fitted tree.
-        """
-        X, y = validate_data(self, X, y, dtype=np.float32)
-        check_classification_targets(y)
-        classes, y_encoded = np.unique(y, return_inverse=True)
-        return self._train(X, y_encoded, classes=classes, sample_weight=sample_weight)
-
-    @_fit_context(prefer_skip_nested_validation=True)
     def fit_distilled(
         self,
         X,
@@ -292,15 +267,7 @@ class SoftTreeClassifier(ClassifierMixin, BaseEstimator):
         self : SoftTreeClassifier
             The fitted tree.
         """
-        X = validate_data(self, X, dtype=np.float32)
-        y = np.asarray(y, dtype=np.intp)
-        classes = np.asarray(classes)
-        soft_targets = np.asarray(soft_targets, dtype=np.float64)
-        if len(y) != len(X) or soft_targets.shape != (len(X), len(classes)):
-            raise ValueError(
-                f"X has {len(X)} rows, y {len(y)} and soft_targets the shape "
-                f"{soft_targets.shape}; expected {len(X)} labels and {(len(X), len(classes))}."
-            )
+        X, y, soft_targets, classes = self._distilled_inputs(X, y, soft_targets, classes)
         return self._train(
             X,
             y,
@@ -315,13 +282,7 @@ class SoftTreeClassifier(ClassifierMixin, BaseEstimator):
         )
 
     def _train(self, X, y_encoded, *, classes, sample_weight, **teacher):
-        if self.device == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device='cuda', but torch {torch.__version__} sees no CUDA device. Use "
-                "device='cpu', or install a CUDA build of torch on a machine with a GPU."
-            )
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, ensure_non_negative=True)
+        sample_weight = self._start_training(X, sample_weight)
         seed = int_seed(self.random_state)
         self.classes_ = classes
         self.net_ = NeuralNetClassifier(
@@ -355,8 +316,7 @@ class SoftTreeClassifier(ClassifierMixin, BaseEstimator):
         self.filters_ = module.filters.weight.detach().cpu().double().numpy()
         self.biases_ = module.filters.bias.detach().cpu().double().numpy()
         self.leaf_proba_ = softmax(module.leaf_logits.detach().cpu().double().numpy(), axis=1)
-        self.n_iter_ = len(self.net_.history)
-        self.loss_curve_ = [float(v) for v in self.net_.history[:, "train_loss"]]
+        self._record_training()
         return self
 
     # ------------------------------------------------------------------ the tree, read in numpy
