@@ -1,6 +1,6 @@
 """DistilledClassifier: a student classifier trained on a teacher's softened outputs."""
 
-from numbers import Real
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.special import softmax
@@ -130,6 +130,14 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         The ``(teacher_path, student_path)`` whose outputs are the embeddings of
         ``relation_loss``. None: each net's penultimate layer (the input of the last layer
         with weights that its forward pass calls).
+    angle_anchors : int or None, default=ANGLE_ANCHORS_DEFAULT
+        The angle loss (``relation_loss='angle'`` or ``'both'``) of each batch takes the angles
+        at this many of its rows, drawn at random without replacement (from a generator seeded
+        by ``random_state``; torch's global one is left alone), against all pairs of the
+        batch's rows: ``angle_anchors * N**2`` triplets instead of the ``N**3`` of a batch of
+        N rows. Anchors drawn at random make the loss and its gradient unbiased estimates of
+        the paper's. None: every row, Park et al.'s loss, which grows with the cube of the
+        batch size. A batch of at most this many rows uses every row.
     transfer : None, str or generator, default=None
         A transfer set: synthetic rows drawn near the training rows inside ``fit`` (so, within
         cross-validation, from each fold's training rows only), labelled by the teacher and
@@ -329,6 +337,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         "relation_loss": [StrOptions({"distance", "angle", "both"}), None],
         "relation_weight": [Interval(Real, 0, None, closed="left")],
         "relation_layers": [list, tuple, None],
+        "angle_anchors": [Interval(Integral, 1, None, closed="left"), None],
         **_BaseDistiller._shared_constraints,
     }
 
@@ -351,6 +360,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         relation_loss=None,
         relation_weight=1.0,
         relation_layers=None,
+        angle_anchors=None,
         transfer=None,
         n_transfer=10.0,
         stream_transfer=False,
@@ -377,6 +387,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         self.relation_loss = relation_loss
         self.relation_weight = relation_weight
         self.relation_layers = relation_layers
+        self.angle_anchors = angle_anchors
         self.transfer = transfer
         self.n_transfer = n_transfer
         self.stream_transfer = stream_transfer
@@ -550,7 +561,12 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
 
         hints = check_pairs(self.hints, self.relation_loss, self.relation_layers)
         return FeatureTargets(
-            hints, self.hint_weight, self.relation_loss, self.relation_weight, self.relation_layers
+            hints,
+            self.hint_weight,
+            self.relation_loss,
+            self.relation_weight,
+            self.relation_layers,
+            self.angle_anchors,
         )
 
     def _teacher_features(self, features, named, X):
@@ -563,7 +579,13 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         say("asking the teacher for its hidden layers' activations")
         batch_size = _teacher.batch_rows(self.teacher_batch_size, _num_samples(X))
         batch_size = batch_size or _num_samples(X)
-        return features.take_teacher(named[0][1], X, batch_size)
+        teacher, cached = named[0][1], None
+        if self.memory is not False:  # the in-process cache of the teacher's outputs
+
+            def cached(key, call):
+                return _teacher._OUTPUT_CACHE.get_or_call(teacher, X, key, call)
+
+        return features.take_teacher(teacher, X, batch_size, cached)
 
     def _encode_labels(self, y, labelled):
         """Index of each label in ``classes_``; -1 for unlabeled rows."""

@@ -27,12 +27,21 @@ class FeatureTargets:
     """What the student's training needs for hints and relations: the pairs of layer names, the
     weights, and the teacher's activations for every training row (``columns``)."""
 
-    def __init__(self, hints, hint_weight, relation_loss, relation_weight, relation_layers):
+    def __init__(
+        self,
+        hints,
+        hint_weight,
+        relation_loss,
+        relation_weight,
+        relation_layers,
+        angle_anchors=None,
+    ):
         self.hints = [tuple(pair) for pair in hints]
         self.hint_weight = float(hint_weight)
         self.relation_loss = relation_loss
         self.relation_weight = float(relation_weight)
         self.relation_layers = relation_layers
+        self.angle_anchors = angle_anchors  # vertices of the angle loss per batch; None: all
         self.columns = None  # (n_rows, sum of widths) float32, set by ``take_teacher``
         self.widths = []
 
@@ -50,12 +59,37 @@ class FeatureTargets:
             paths.append(None if self.relation_layers is None else self.relation_layers[1])
         return paths
 
-    def take_teacher(self, teacher, X, batch_size):
-        """Run the teacher over X once and keep its activations at the named layers."""
-        module, X = _teacher_module(teacher, X)
-        outputs = layer_outputs(module, X, self.teacher_paths, batch_size, "teacher")
+    def take_teacher(self, teacher, X, batch_size, cached=None):
+        """Run the teacher over X once and keep its activations at the named layers.
+
+        ``cached(key, call)``, when given, is a cache of the teacher's outputs on X (the
+        distiller's in-process cache): each layer's activations are an entry of their own, and
+        one pass of the teacher takes every layer that is not there yet, so a second fit on the
+        same rows (a grid search, a benchmark's repeats) asks the teacher for none of them, as
+        it does not for its soft targets.
+        """
+        paths = self.teacher_paths
+
+        def take():
+            module, rows = _teacher_module(teacher, X)
+            return layer_outputs(module, rows, paths, batch_size, "teacher")
+
+        if cached is None:
+            outputs = take()
+        else:
+            taken = []
+
+            def layer(i):
+                def call():
+                    if not taken:
+                        taken.append(take())
+                    return taken[0][i]
+
+                return call
+
+            outputs = [cached(f"hidden layer {path!r}", layer(i)) for i, path in enumerate(paths)]
         self.widths = [block.shape[1] for block in outputs]
-        self.columns = np.hstack(outputs).astype(np.float32)
+        self.columns = np.hstack(outputs).astype(np.float32, copy=False)
         return self
 
 
@@ -211,12 +245,21 @@ class StudentFeatures:
     """The student's side during training: hooks on its module, the FitNets regressors (trained
     with the net's optimizer and dropped afterwards) and the feature loss of a batch."""
 
-    def __init__(self, net, features, X):
+    def __init__(self, net, features, X, random_state=None):
         self.features = features
         module = net.module_
         self.taps = LayerTaps(module, features.student_paths, "student")
         self.regressors = []
         self.optimizer = None
+        # the angle loss's anchors come from a generator of their own, seeded from the
+        # distiller's random_state: torch's global stream (the batches' order) is not touched
+        self.anchors = None
+        if features.relation_loss in ("angle", "both") and features.angle_anchors is not None:
+            self.anchors = torch.Generator()
+            if random_state is None:
+                self.anchors.seed()
+            else:
+                self.anchors.manual_seed(int(random_state))
         try:
             self._probe(net, module, X)
             self._make_regressors(net)
@@ -270,9 +313,18 @@ class StudentFeatures:
                 relation = relation + rkd_distance_loss(student, teacher)
             if kind in ("angle", "both"):
                 scale = ANGLE_WEIGHT_IN_BOTH if kind == "both" else 1.0
-                relation = relation + scale * rkd_angle_loss(student, teacher)
+                anchors = self._draw_anchors(len(student), student.device)
+                relation = relation + scale * rkd_angle_loss(student, teacher, anchors=anchors)
             total = total + self.features.relation_weight * relation
         return total
+
+    def _draw_anchors(self, n_rows, device):
+        """``angle_anchors`` distinct rows of the batch, uniformly at random; None (every row)
+        when the batch has no more rows than that."""
+        if self.anchors is None or n_rows <= self.features.angle_anchors:
+            return None
+        rows = torch.randperm(n_rows, generator=self.anchors)[: self.features.angle_anchors]
+        return rows.to(device)
 
     def remove(self):
         """Detach the hooks and drop the regressors from the optimizer."""

@@ -151,35 +151,20 @@ def hint_loss(student_hint, teacher_hint, sample_weight=None):
     >>> float(hint_loss(torch.tensor([[1.0, 3.0]]), torch.tensor([[0.0, 0.0]])))
     5.0
     """
-    diff = student_hint.reshape(len(student_hint), -1) - teacher_hint.reshape(len(teacher_hint), -1)
-    return _weighted_mean((diff**2).mean(dim=1), sample_weight)
+    student_hint = student_hint.reshape(len(student_hint), -1)
+    teacher_hint = teacher_hint.reshape(len(teacher_hint), -1)
+    if sample_weight is None:  # every row has as many units: one fused operation each way
+        return F.mse_loss(student_hint, teacher_hint)
+    return _weighted_mean(((student_hint - teacher_hint) ** 2).mean(dim=1), sample_weight)
 
 
-def _centred_gram(embedding):
-    """The Gram matrix of the batch's embeddings centred on their mean (distances and angles do
-    not move; the products lose less to cancellation), and the squared norms on its diagonal."""
-    centred = embedding.reshape(len(embedding), -1)
-    centred = centred - centred.mean(dim=0, keepdim=True)
-    gram = centred @ centred.T
-    return gram, gram.diagonal()
-
-
-def _pairwise_distances(embedding):
-    gram, squares = _centred_gram(embedding)
-    norms = squares[:, None] + squares[None, :]
-    squared = norms - 2 * gram
-    # what the Gram matrix leaves of a zero distance (a repeated row) is rounding error: it is
-    # set to 0, as the difference vectors would give; so is the diagonal. The square root is
-    # taken of a clamped value, whose gradient is finite, as in Park et al.'s code
-    tolerance = 64 * torch.finfo(squared.dtype).eps * norms
-    keep = (squared > tolerance) & ~torch.eye(len(squared), dtype=torch.bool, device=squared.device)
-    return squared.clamp_min(1e-12).sqrt() * keep.to(squared.dtype)
-
-
-def _normalised_distances(embedding):
-    distances = _pairwise_distances(embedding)
-    positive = (distances > 0).to(distances.dtype)
-    return distances / (distances.sum() / positive.sum().clamp_min(1.0)).clamp_min(1e-12)
+def _normalised_pair_distances(embedding):
+    """The Euclidean distance of every pair ``i < j`` of the batch, divided by their mean over
+    the non-zero ones. ``torch.pdist`` takes them from the difference vectors, in one operation
+    forwards and one backwards: a repeated row is exactly 0 apart, and its gradient is 0."""
+    distances = torch.pdist(embedding.reshape(len(embedding), -1))
+    positive = (distances > 0).sum().clamp_min(1)
+    return distances / (distances.sum() / positive).clamp_min(1e-12)
 
 
 def rkd_distance_loss(student_embedding, teacher_embedding):
@@ -187,61 +172,8 @@ def rkd_distance_loss(student_embedding, teacher_embedding):
 
     Every pairwise Euclidean distance in the batch is divided by the mean of the batch's non-zero
     distances, for the student and the teacher apart, and the two normalised distance matrices
-    are compared with the Huber (smooth L1, delta 1) loss, averaged over the pairs. The
-    embeddings may have different widths: only distances are compared.
-
-    Parameters
-    ----------
-    student_embedding : torch.Tensor of shape (batch, width_s)
-        The student's embeddings of the batch's rows.
-    teacher_embedding : torch.Tensor of shape (batch, width_t)
-        The teacher's embeddings of the same rows, in the same order.
-
-    Returns
-    -------
-    loss : torch.Tensor
-        A scalar.
-
-    References
-    ----------
-    .. [1] W. Park, D. Kim, Y. Lu and M. Cho, "Relational Knowledge Distillation", CVPR 2019.
-
-    Examples
-    --------
-    >>> import torch
-    >>> from skdistill.torch import rkd_distance_loss
-    >>> teacher = torch.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
-    >>> float(rkd_distance_loss(teacher * 10, teacher))  # the scale is normalised away
-    0.0
-    """
-    with torch.no_grad():
-        teacher = _normalised_distances(teacher_embedding)
-    student = _normalised_distances(student_embedding)
-    return F.smooth_l1_loss(student, teacher)
-
-
-def _angles(embedding):
-    """``cos`` of the angle at ``j`` between ``i`` and ``k``, as ``[j, i, k]``, from the Gram
-    matrix: ``<e_i - e_j, e_k - e_j> = G_ik - G_ji - G_jk + G_jj``. That costs a batch of N
-    rows ``N**3`` numbers instead of the ``N**3 * width`` of the difference vectors. An angle
-    with a zero side (``i == j``, ``k == j`` or repeated rows) is 0, as with normalised zero
-    vectors."""
-    gram, _ = _centred_gram(embedding)
-    distances = _pairwise_distances(embedding)
-    # 1 / distance, and 0 where the distance is 0 (the angle of a zero side is 0)
-    inverse = distances / (distances**2).clamp_min(1e-24)
-    corner = gram.diagonal()[:, None, None]
-    products = gram[None, :, :] - gram[:, :, None] - gram[:, None, :] + corner
-    return products * inverse[:, :, None] * inverse[:, None, :]
-
-
-def rkd_angle_loss(student_embedding, teacher_embedding):
-    """Park et al.'s angle-wise relational loss on a batch of embeddings.
-
-    For every triplet of rows ``(i, j, k)`` of the batch, the cosine of the angle at ``j``
-    between the normalised difference vectors ``e_i - e_j`` and ``e_k - e_j``; the student's
-    cosines are compared with the teacher's by the Huber (smooth L1, delta 1) loss, averaged over
-    the ``N**3`` triplets. Angles do not depend on the width or the scale of the embeddings.
+    are compared with the Huber (smooth L1, delta 1) loss, averaged over the ``N**2`` entries of
+    the matrices. The embeddings may have different widths: only distances are compared.
 
     Parameters
     ----------
@@ -257,9 +189,103 @@ def rkd_angle_loss(student_embedding, teacher_embedding):
 
     Notes
     -----
-    The cosines are computed from the batch's Gram matrix, which costs ``N**3`` numbers for a
-    batch of N rows (about 2 million for 128 rows); the angle term grows with the cube of the
-    batch size.
+    The matrices are symmetric with a zero diagonal, so only the ``N * (N - 1) / 2`` pairs
+    ``i < j`` are computed (``torch.pdist``) and their Huber sum is doubled before dividing by
+    ``N**2``: the same value as the mean over the whole matrices, at half the work.
+
+    References
+    ----------
+    .. [1] W. Park, D. Kim, Y. Lu and M. Cho, "Relational Knowledge Distillation", CVPR 2019.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skdistill.torch import rkd_distance_loss
+    >>> teacher = torch.tensor([[0.0, 0.0], [3.0, 4.0], [6.0, 8.0]])
+    >>> float(rkd_distance_loss(teacher * 10, teacher))  # the scale is normalised away
+    0.0
+    """
+    n_rows = len(student_embedding)
+    with torch.no_grad():
+        teacher = _normalised_pair_distances(teacher_embedding)
+    student = _normalised_pair_distances(student_embedding)
+    return F.smooth_l1_loss(student, teacher, reduction="sum") * (2.0 / max(n_rows, 1) ** 2)
+
+
+def _angles(embedding, anchors=None):
+    """``cos`` of the angle at ``j`` between ``i`` and ``k``, as ``[j, i, k]``, for every row
+    ``j`` or only the rows ``anchors``, from the batch's Gram matrix ``G`` (centred on the
+    batch's mean: angles do not move, the products lose less to cancellation):
+    ``<e_i - e_j, e_k - e_j> = G_ik - G_ji - G_jk + G_jj``. That costs ``m * N**2`` numbers for
+    ``m`` anchors instead of the ``m * N**2 * width`` of the difference vectors, the cheaper way
+    for the teacher's wide embeddings, which need no gradient. An angle with a zero side
+    (``i == j``, ``k == j`` or repeated rows) is 0, as with normalised zero vectors."""
+    centred = embedding.reshape(len(embedding), -1)
+    centred = centred - centred.mean(dim=0, keepdim=True)
+    gram = centred @ centred.T
+    squares = gram.diagonal()
+    rows, corner = (gram, squares) if anchors is None else (gram[anchors], squares[anchors])
+    # the anchors' distances to every row; what the Gram matrix leaves of a zero distance (a
+    # repeated row) is rounding error, set to 0 as the difference vectors would give
+    norms = corner[:, None] + squares[None, :]
+    squared = norms - 2 * rows
+    every = torch.arange(len(gram), device=gram.device)
+    vertex = every[:, None] if anchors is None else anchors[:, None]
+    keep = (squared > 64 * torch.finfo(squared.dtype).eps * norms) & (vertex != every[None, :])
+    distances = squared.clamp_min(1e-12).sqrt() * keep.to(squared.dtype)
+    # 1 / distance, and 0 where the distance is 0 (the angle of a zero side is 0)
+    inverse = distances / (distances**2).clamp_min(1e-24)
+    products = gram[None, :, :] - rows[:, :, None] - rows[:, None, :] + corner[:, None, None]
+    return products * inverse[:, :, None] * inverse[:, None, :]
+
+
+def _angles_with_gradient(embedding, anchors=None):
+    """The same cosines from the normalised difference vectors and one batched product: fewer
+    operations for autograd to record and run backwards than the Gram route, which matters for
+    the student's narrow embeddings. A zero difference (``i == j``, repeated rows) is left a
+    zero vector, so its angles are 0 and its gradient 0 (``F.normalize`` would give it a
+    gradient of about ``1 / eps``)."""
+    embedding = embedding.reshape(len(embedding), -1)
+    vertices = embedding if anchors is None else embedding[anchors]
+    differences = embedding[None, :, :] - vertices[:, None, :]
+    lengths = torch.linalg.vector_norm(differences, dim=2, keepdim=True)
+    units = differences * (lengths / (lengths**2).clamp_min(1e-24))
+    return torch.bmm(units, units.transpose(1, 2))
+
+
+def rkd_angle_loss(student_embedding, teacher_embedding, *, anchors=None):
+    """Park et al.'s angle-wise relational loss on a batch of embeddings.
+
+    For every triplet of rows ``(i, j, k)`` of the batch, the cosine of the angle at ``j``
+    between the normalised difference vectors ``e_i - e_j`` and ``e_k - e_j``; the student's
+    cosines are compared with the teacher's by the Huber (smooth L1, delta 1) loss, averaged over
+    the ``N**3`` triplets. Angles do not depend on the width or the scale of the embeddings.
+    With ``anchors``, only the triplets whose vertex ``j`` is one of those rows are taken.
+
+    Parameters
+    ----------
+    student_embedding : torch.Tensor of shape (batch, width_s)
+        The student's embeddings of the batch's rows.
+    teacher_embedding : torch.Tensor of shape (batch, width_t)
+        The teacher's embeddings of the same rows, in the same order.
+    anchors : torch.Tensor of shape (m,) of int64, default=None
+        Row numbers (distinct, on the embeddings' device) of the vertices ``j`` to take the
+        angles at; the loss is then the mean over the ``m * N**2`` triplets at those vertices.
+        Anchors drawn uniformly at random give an unbiased estimate of the full loss and of its
+        gradient. None: every row, Park et al.'s loss.
+
+    Returns
+    -------
+    loss : torch.Tensor
+        A scalar.
+
+    Notes
+    -----
+    The cosines are computed from the batch's Gram matrix, which costs ``m * N**2`` numbers
+    for a batch of N rows and m anchors: ``N**3`` without anchors (about 2 million for 128
+    rows). The full angle term grows with the cube of the batch size; with a fixed number of
+    anchors it grows with its square. ``DistilledClassifier(angle_anchors=...)`` draws the
+    anchors of each batch.
 
     References
     ----------
@@ -273,8 +299,11 @@ def rkd_angle_loss(student_embedding, teacher_embedding):
     >>> rotated = teacher @ torch.tensor([[0.0, -1.0], [1.0, 0.0]])
     >>> round(float(rkd_angle_loss(rotated * 3 + 1, teacher)), 6)  # angles survive rotation
     0.0
+    >>> anchors = torch.tensor([0])  # only the angles at the first row
+    >>> round(float(rkd_angle_loss(rotated * 3 + 1, teacher, anchors=anchors)), 6)
+    0.0
     """
     with torch.no_grad():
-        teacher = _angles(teacher_embedding)
-    student = _angles(student_embedding)
+        teacher = _angles(teacher_embedding, anchors)
+    student = _angles_with_gradient(student_embedding, anchors)
     return F.smooth_l1_loss(student, teacher)

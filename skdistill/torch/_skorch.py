@@ -429,7 +429,7 @@ def train_net(
             if features is not None:
                 from ._features import StudentFeatures
 
-                student_features = StudentFeatures(net, features, X)
+                student_features = StudentFeatures(net, features, X, random_state)
             try:
                 net.partial_fit(X, packed)
             finally:
