@@ -130,7 +130,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         The ``(teacher_path, student_path)`` whose outputs are the embeddings of
         ``relation_loss``. None: each net's penultimate layer (the input of the last layer
         with weights that its forward pass calls).
-    angle_anchors : int or None, default=ANGLE_ANCHORS_DEFAULT
+    angle_anchors : int or None, default=4
         The angle loss (``relation_loss='angle'`` or ``'both'``) of each batch takes the angles
         at this many of its rows, drawn at random without replacement (from a generator seeded
         by ``random_state``; torch's global one is left alone), against all pairs of the
@@ -360,7 +360,7 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         relation_loss=None,
         relation_weight=1.0,
         relation_layers=None,
-        angle_anchors=None,
+        angle_anchors=4,
         transfer=None,
         n_transfer=10.0,
         stream_transfer=False,

@@ -171,7 +171,9 @@ class LayerTaps:
         self.paths = list(paths)
         self.values = {}
         self.last_input = None
+        self.last_layer = None
         self.handles = []
+        self.leaf_handles = {}
         for path in dict.fromkeys(p for p in paths if p is not None):
             self.handles.append(names[path].register_forward_hook(self._keep_output(path)))
         if None in paths:
@@ -188,7 +190,7 @@ class LayerTaps:
                     "the embedding layers with relation_layers=(teacher_path, student_path)."
                 )
             for layer in leaves:
-                self.handles.append(layer.register_forward_hook(self._keep_input))
+                self.leaf_handles[layer] = layer.register_forward_hook(self._keep_input)
 
     def _keep_output(self, path):
         def hook(module, inputs, output):
@@ -200,6 +202,18 @@ class LayerTaps:
 
     def _keep_input(self, module, inputs, output):
         self.last_input = inputs[0]
+        self.last_layer = module
+
+    def settle(self):
+        """After a forward pass: keep only the hook of the layer that pass called last (the
+        penultimate layer's input), so the training's forward passes run one hook, not one per
+        layer with parameters."""
+        if self.last_layer is None:
+            return
+        for layer, handle in list(self.leaf_handles.items()):
+            if layer is not self.last_layer:
+                handle.remove()
+                del self.leaf_handles[layer]
 
     def taken(self):
         """The kept activations, one 2d tensor per path, in the order of ``paths``."""
@@ -215,9 +229,10 @@ class LayerTaps:
         return out
 
     def remove(self):
-        for handle in self.handles:
+        for handle in [*self.handles, *self.leaf_handles.values()]:
             handle.remove()
         self.handles = []
+        self.leaf_handles = {}
 
 
 def layer_outputs(module, X, paths, batch_size, owner):
@@ -251,6 +266,7 @@ class StudentFeatures:
         self.taps = LayerTaps(module, features.student_paths, "student")
         self.regressors = []
         self.optimizer = None
+        self.params = []
         # the angle loss's anchors come from a generator of their own, seeded from the
         # distiller's random_state: torch's global stream (the batches' order) is not touched
         self.anchors = None
@@ -262,6 +278,7 @@ class StudentFeatures:
                 self.anchors.manual_seed(int(random_state))
         try:
             self._probe(net, module, X)
+            self.taps.settle()
             self._make_regressors(net)
         except BaseException:
             self.remove()
@@ -293,7 +310,14 @@ class StudentFeatures:
             params += list(regressor.parameters())
         if params:
             self.optimizer = net.optimizer_
-            self.optimizer.add_param_group({"params": params})
+            groups = self.optimizer.param_groups
+            if len(groups) == 1 and _same_settings(groups[0], self.optimizer.defaults):
+                # the net's one group has the settings a new group would get: the regressors
+                # join it, the same update in one pass of the optimizer's loop instead of two
+                groups[0]["params"].extend(params)
+            else:
+                self.optimizer.add_param_group({"params": params})
+            self.params = params
 
     def loss(self, features, weight):
         """hint_weight * sum of the hint losses + relation_weight * the relation loss."""
@@ -330,8 +354,26 @@ class StudentFeatures:
         """Detach the hooks and drop the regressors from the optimizer."""
         self.taps.remove()
         if self.optimizer is not None:
-            group = self.optimizer.param_groups.pop()
-            for param in group["params"]:
+            regressors = {id(param) for param in self.params}
+            groups = self.optimizer.param_groups
+            for group in groups:
+                group["params"] = [p for p in group["params"] if id(p) not in regressors]
+            self.optimizer.param_groups = [group for group in groups if group["params"]]
+            for param in self.params:
                 self.optimizer.state.pop(param, None)
             self.optimizer = None
+            self.params = []
         self.regressors = []
+
+
+def _same_settings(group, defaults):
+    """Whether a parameter group's settings are the optimizer's defaults (the group a new
+    ``add_param_group`` would make)."""
+    for key, value in defaults.items():
+        mine = group.get(key)
+        if torch.is_tensor(mine) or torch.is_tensor(value):
+            if not (torch.is_tensor(mine) and torch.is_tensor(value) and torch.equal(mine, value)):
+                return False
+        elif mine != value:
+            return False
+    return True
