@@ -17,6 +17,7 @@ from sklearn.tree import DecisionTreeClassifier  # noqa: E402
 
 from skdistill import DistilledClassifier  # noqa: E402
 from skdistill.torch import MLPStudent, TorchTeacher, hint_loss  # noqa: E402
+from skdistill.torch._features import FeatureTargets, StudentFeatures  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -104,6 +105,9 @@ def test_hooks_regressor_gone_and_teacher_unchanged(digits, teacher):
     assert len(net.optimizer_.param_groups) == 1
     params = {id(p) for p in net.module_.parameters()}
     assert all(id(p) in params for p in net.optimizer_.state)
+    assert [id(p) for p in net.optimizer_.param_groups[0]["params"]] == [
+        id(p) for p in net.module_.parameters()
+    ]
     assert set(net.module_.state_dict()) == set(_student().fit(X, y).net_.module_.state_dict())
 
 
@@ -227,3 +231,33 @@ def test_unlabeled_rows_and_early_stopping_with_a_hint(digits, teacher):
     # the held-out loss is the output loss alone, below the training loss with the hint in it
     assert history[0, "valid_loss"] < history[0, "train_loss"]
     assert distiller.score(X[y >= 0], y[y >= 0]) > 0.2  # 10 classes; 0.36 when written
+
+
+def test_regressor_joins_the_only_group_or_gets_its_own(digits, teacher):
+    X, y = digits
+    module = _trained_module(X, y)
+    for lr in (None, 0.05):  # a group of other settings than the optimizer's defaults: its own
+        net = _student().fit(X[:40], y[:40]).net_
+        if lr is not None:
+            net.optimizer_.param_groups[0]["lr"] = lr
+        groups = [list(group["params"]) for group in net.optimizer_.param_groups]
+        features = FeatureTargets([("1", "layers.1")], 1.0, None, 1.0, None)
+        features.take_teacher(TorchTeacher(module, classes=np.arange(10)), X[:40], 40)
+        student = StudentFeatures(net, features, X)
+        try:
+            regressor = list(student.regressors[0].parameters())
+            now = net.optimizer_.param_groups
+            assert len(now) == (1 if lr is None else 2)
+            assert [id(p) for p in now[-1]["params"][-2:]] == [id(p) for p in regressor]
+            # one step moves the regressor with the net's optimizer
+            before = regressor[0].detach().clone()
+            net.optimizer_.zero_grad()
+            net.module_(torch.as_tensor(X[:40]))
+            loss = student.loss(torch.as_tensor(features.columns), None)
+            loss.backward()
+            net.optimizer_.step()
+            assert not torch.equal(before, regressor[0])
+        finally:
+            student.remove()
+        assert [list(group["params"]) for group in net.optimizer_.param_groups] == groups
+        assert all(id(p) not in {id(r) for r in regressor} for p in net.optimizer_.state)

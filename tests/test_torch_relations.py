@@ -170,3 +170,88 @@ def test_hidden_layer_losses_refuse_a_streamed_transfer_set(digits, teacher):
     )
     with pytest.raises(ValueError, match=r"relation_loss .*stream_transfer=True"):
         distiller.fit(X, y)
+
+
+def test_angle_loss_at_anchors_is_the_direct_loss_at_those_vertices(embeddings):
+    student, teacher = embeddings
+    n = len(student)
+    anchors = torch.tensor([6, 2, 4])  # row 4 repeats row 2: its angles are 0 where they meet
+    direct_s = _direct_angles(student).reshape(n, n, n)[anchors]
+    direct_t = _direct_angles(teacher).reshape(n, n, n)[anchors]
+    expected = F.smooth_l1_loss(direct_s, direct_t)
+    torch.testing.assert_close(rkd_angle_loss(student, teacher, anchors=anchors), expected)
+    # all rows as anchors is the paper's loss, and the mean over single anchors is too: drawn
+    # uniformly, anchors give an unbiased estimate of the full loss
+    everyone = torch.arange(n)
+    full = rkd_angle_loss(student, teacher)
+    torch.testing.assert_close(rkd_angle_loss(student, teacher, anchors=everyone), full)
+    single = [rkd_angle_loss(student, teacher, anchors=everyone[j : j + 1]) for j in range(n)]
+    torch.testing.assert_close(torch.stack(single).mean(), full)
+
+
+def test_losses_of_a_single_row_are_zero():
+    one = torch.ones(1, 3)
+    assert float(rkd_distance_loss(one, one)) == 0.0
+    assert float(rkd_angle_loss(one, one)) == 0.0
+
+
+def test_angle_anchors_are_drawn_from_their_own_seeded_generator(digits, teacher):
+    X, y = digits
+    rng_before = torch.get_rng_state()
+
+    def fit(**params):
+        return DistilledClassifier(
+            teacher, _student(), relation_loss="angle", relation_weight=5.0, **params
+        ).fit(X, y)
+
+    first, again = fit(angle_anchors=2, random_state=3), fit(angle_anchors=2, random_state=3)
+    assert torch.equal(torch.get_rng_state(), rng_before)  # torch's global stream untouched
+    curve = first.student_.loss_curve_
+    assert curve == again.student_.loss_curve_  # the same seed draws the same anchors
+    # other anchors (another seed of theirs, or every row) train another student, on the same
+    # batches: the student's seed, and so its batches, is the distiller's either way
+    assert fit(angle_anchors=3, random_state=3).student_.loss_curve_ != curve
+    full = fit(angle_anchors=None, random_state=3)
+    assert full.student_.loss_curve_ != curve
+    # a batch with no more rows than angle_anchors takes the angles at every row
+    assert fit(angle_anchors=32, random_state=3).student_.loss_curve_ == full.student_.loss_curve_
+
+
+def test_angle_anchors_must_be_a_positive_int_or_none(digits, teacher):
+    X, y = digits
+    for bad in (0, -2, 2.5, "4"):
+        distiller = DistilledClassifier(
+            teacher, _student(), relation_loss="angle", angle_anchors=bad
+        )
+        with pytest.raises(ValueError, match=r"'angle_anchors' parameter .* Got .*instead"):
+            distiller.fit(X, y)
+
+
+def test_teacher_activations_are_cached_like_its_outputs(digits):
+    X, y = digits
+    calls = []
+
+    class Counting(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            torch.manual_seed(0)
+            self.body = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.ReLU())
+            self.out = torch.nn.Linear(16, 10)
+
+        def forward(self, X):
+            calls.append(len(X))
+            return self.out(self.body(X))
+
+    teacher = TorchTeacher(Counting().eval(), classes=np.arange(10))
+
+    def fit(**params):
+        before = sum(calls)
+        DistilledClassifier(
+            teacher, _student(), relation_loss="distance", random_state=0, **params
+        ).fit(X, y)
+        return sum(calls) - before
+
+    # the first fit asks the teacher for its outputs and its penultimate layer, a pass each
+    assert fit() == 2 * len(X)
+    assert fit() == 0  # both come from the in-process cache
+    assert fit(memory=False) == 2 * len(X)
