@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from sklearn.pipeline import Pipeline
 
+from .._sklearn_compat import _safe_indexing
 from ._losses import hint_loss, rkd_angle_loss, rkd_distance_loss
 from ._skorch import check_numeric_X
 from ._teacher import TorchTeacher, _module_device
@@ -63,33 +64,27 @@ class FeatureTargets:
         """Run the teacher over X once and keep its activations at the named layers.
 
         ``cached(key, call)``, when given, is a cache of the teacher's outputs on X (the
-        distiller's in-process cache): each layer's activations are an entry of their own, and
-        one pass of the teacher takes every layer that is not there yet, so a second fit on the
-        same rows (a grid search, a benchmark's repeats) asks the teacher for none of them, as
-        it does not for its soft targets.
+        distiller's in-process cache): the activations of all the layers are one entry, so a
+        second fit on the same rows (a grid search, a benchmark's repeats) asks the teacher for
+        them on one row only (for the layers' widths), as it does not ask for its soft targets.
         """
         paths = self.teacher_paths
 
-        def take():
-            module, rows = _teacher_module(teacher, X)
+        def take(rows):
+            module, rows = _teacher_module(teacher, rows)
             return layer_outputs(module, rows, paths, batch_size, "teacher")
 
         if cached is None:
-            outputs = take()
-        else:
-            taken = []
+            outputs = take(X)
+            self.widths = [block.shape[1] for block in outputs]
+            self.columns = np.hstack(outputs).astype(np.float32, copy=False)
+            return self
 
-            def layer(i):
-                def call():
-                    if not taken:
-                        taken.append(take())
-                    return taken[0][i]
+        def call():
+            return np.hstack(take(X)).astype(np.float32, copy=False)
 
-                return call
-
-            outputs = [cached(f"hidden layer {path!r}", layer(i)) for i, path in enumerate(paths)]
-        self.widths = [block.shape[1] for block in outputs]
-        self.columns = np.hstack(outputs).astype(np.float32, copy=False)
+        self.columns = cached(f"hidden layers {paths!r}", call)
+        self.widths = [block.shape[1] for block in take(_safe_indexing(X, slice(0, 1)))]
         return self
 
 
