@@ -248,3 +248,45 @@ def test_students_on_cpu_and_cuda_learn_together(iris):
     cohort = _cohort([MLPStudent((16,), lr=0.01, device="cuda"), _net()]).fit(X, y)
     assert next(cohort.students_[0].net_.module_.parameters()).is_cuda
     assert cohort.score(X, y) > 0.9
+
+
+class _Counting(Linear):
+    calls = 0
+
+    def forward(self, X):
+        type(self).calls += 1
+        return super().forward(X)
+
+
+@pytest.mark.parametrize("n_students", [2, 3])
+def test_peer_outputs_train_reuses_the_training_forward_pass_to_the_same_result(iris, n_students):
+    """Nets whose outputs do not depend on the mode: sharing the training forward pass gives
+    the same steps as the paper's schedule with a separate pass per peer, for fewer passes."""
+    X, y = iris
+    fitted, passes = {}, {}
+    for peer_outputs in ("eval", "train"):
+        _Counting.calls = 0
+        torch.manual_seed(0)
+        students = [_net(module=_Counting, max_epochs=1) for _ in range(n_students)]
+        cohort = _cohort(students, peer_outputs=peer_outputs, max_epochs=2, batch_size=len(X)).fit(
+            X, y
+        )
+        fitted[peer_outputs] = [s.module_.linear.weight for s in cohort.students_]
+        passes[peer_outputs] = _Counting.calls
+    for eval_weight, train_weight in zip(fitted["eval"], fitted["train"]):
+        torch.testing.assert_close(train_weight, eval_weight)
+    # per batch (one a epoch here): K training passes, K - 1 passes of the peers that have
+    # stepped (each asked once for all the peers after it) and, with 'eval', K - 1 passes of
+    # the peers that have not (each asked once too)
+    k = n_students
+    assert passes["eval"] == 2 * (k + 2 * (k - 1))
+    assert passes["train"] == 2 * (k + (k - 1))
+
+
+def test_peer_outputs_train_with_dropout_still_learns(iris):
+    X, y = iris
+    students = [MLPStudent((16,), lr=0.03, dropout=0.2), MLPStudent((8, 8), lr=0.03)]
+    cohort = _cohort(students, peer_outputs="train", max_epochs=15).fit(X, y)
+    assert cohort.score(X, y) > 0.85
+    with pytest.raises(InvalidParameterError, match="'peer_outputs' parameter"):
+        _cohort(peer_outputs="both").fit(X, y)

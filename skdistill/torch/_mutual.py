@@ -65,6 +65,15 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
     predict_with : {'mean', 'best'}, default='mean'
         ``'mean'`` averages the students' probabilities; ``'best'`` predicts with the student of
         the highest accuracy on the held-out rows (needs ``validation_fraction``).
+    peer_outputs : {'eval', 'train'}, default='eval'
+        Where a peer's distribution comes from. ``'eval'``: a forward pass of its own, in eval
+        mode and without gradient, for every peer and step. ``'train'``: a peer that has not
+        stepped on the batch yet gives the output of its own training forward pass (train
+        mode: dropout active, batch norm on the batch's statistics), which it then reuses for
+        its step, so a cohort of two runs three forward passes per batch instead of four. For
+        nets whose output does not depend on the mode (no dropout, no batch norm) the two give
+        the same training; a peer that has stepped on the batch is asked again either way
+        (the paper's Algorithm 1), once for all the peers after it.
     validation_fraction : float or None, default=None
         Share of the rows held out (stratified when the classes allow it) on which every
         student is scored after each epoch (``valid_loss`` on the labels and, for skorch's
@@ -106,10 +115,13 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
     -----
     The peers' distributions are computed in eval mode (no dropout, batch norm on its running
     statistics) under ``torch.no_grad()``, which also keeps the extra forward passes from
-    changing batch norm statistics. The validation loss is the labels' cross-entropy alone:
+    changing batch norm statistics (with ``peer_outputs='train'`` a peer's distribution is its
+    own training forward pass instead). The validation loss is the labels' cross-entropy alone:
     the peers move, so their term would not compare across epochs. A student stopped by its
     early stopping keeps teaching the others with its kept weights. Each batch costs one
-    forward and backward pass per student plus one forward pass per pair of students.
+    forward and backward pass per student plus, for K students, up to K - 1 forward passes of
+    the peers that have stepped (each asked once for all the peers after it) and, with
+    ``peer_outputs='eval'``, up to K - 1 of the peers that have not.
     ``sample_weight`` weighs each row in both terms. X is cast to float32; NaN, infinite and
     sparse X are refused.
 
@@ -141,6 +153,7 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "predict_with": [StrOptions({"mean", "best"})],
+        "peer_outputs": [StrOptions({"eval", "train"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "random_state": ["random_state"],
     }
@@ -154,6 +167,7 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
         max_epochs=20,
         batch_size=128,
         predict_with="mean",
+        peer_outputs="eval",
         validation_fraction=None,
         random_state=None,
     ):
@@ -163,6 +177,7 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.predict_with = predict_with
+        self.peer_outputs = peer_outputs
         self.validation_fraction = validation_fraction
         self.random_state = random_state
 
@@ -207,6 +222,7 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
                 temperature=self.temperature,
                 alpha=self.alpha,
                 weighted=sample_weight is not None,
+                reuse=self.peer_outputs == "train",
                 max_epochs=self.max_epochs,
                 batch_size=min(self.batch_size, len(train)),
             )
@@ -361,9 +377,60 @@ def _peer_distribution(net, kind, X, n_classes, temperature, device):
     return torch.softmax(logits / temperature, dim=1)
 
 
-def _mutual_loss(nets, k, kinds, *, n_classes, temperature, alpha, weighted):
+class _Peers:
+    """The peers' distributions on the current batch, each asked once: before a peer's step
+    (shared by the peers before it) and after (shared by the peers after it)."""
+
+    def __init__(self, nets, kinds, *, n_classes, temperature, reuse):
+        self.nets, self.kinds = nets, kinds
+        self.n_classes, self.temperature, self.reuse = n_classes, temperature, reuse
+        self.new_batch([])
+
+    def new_batch(self, active):
+        self.active = {id(net) for net in active}
+        self.stepped = set()
+        self.before, self.after, self.kept = {}, {}, {}
+
+    def distribution(self, j, X, device):
+        net = self.nets[j]
+        if j in self.stepped:
+            if j not in self.after:
+                self.after[j] = self._asked(j, X, device)
+            return self.after[j]
+        if j not in self.before:
+            if self.reuse and id(net) in self.active:
+                # the peer's own training forward pass, kept (graph and all) for its step
+                net.module_.train()
+                y_pred = net.infer(X)
+                self.kept[j] = y_pred
+                logits = student_logits(y_pred, self.kinds[j], self.n_classes, training=False)
+                probs = torch.softmax(logits.detach().to(device) / self.temperature, dim=1)
+                self.before[j] = probs
+            else:
+                self.before[j] = self._asked(j, X, device)
+        return self.before[j]
+
+    def _asked(self, j, X, device):
+        kind = self.kinds[j]
+        return _peer_distribution(self.nets[j], kind, X, self.n_classes, self.temperature, device)
+
+    def infer_of(self, j):
+        """Net ``j``'s ``infer``: the kept training forward pass of this batch, if any."""
+        net = self.nets[j]
+
+        def infer(x, **fit_params):
+            kept = self.kept.pop(j, None)
+            if kept is not None:
+                return kept
+            return type(net).infer(net, x, **fit_params)
+
+        return infer
+
+
+def _mutual_loss(peers, k, *, n_classes, temperature, alpha, weighted):
     """Net ``k``'s ``get_loss``: labels plus the mean KL to the other nets' current outputs."""
     unchecked = [True]  # the module's outputs are checked against its criterion once
+    kinds = peers.kinds
 
     def get_loss(y_pred, y_true, X=None, training=False):
         logits = student_logits(y_pred, kinds[k], n_classes, training and unchecked[0])
@@ -377,13 +444,13 @@ def _mutual_loss(nets, k, kinds, *, n_classes, temperature, alpha, weighted):
         losses = [
             hinton_loss(
                 logits,
-                _peer_distribution(net, kinds[j], X, n_classes, temperature, logits.device),
+                peers.distribution(j, X, logits.device),
                 labels,
                 temperature=temperature,
                 alpha=alpha,
                 sample_weight=weight,
             )
-            for j, net in enumerate(nets)
+            for j in range(len(peers.nets))
             if j != k
         ]
         # the label term is the same in each, so the mean is CE plus the mean of the KL terms
@@ -392,7 +459,7 @@ def _mutual_loss(nets, k, kinds, *, n_classes, temperature, alpha, weighted):
     return get_loss
 
 
-def _train_together(nets, train, valid, *, max_epochs, batch_size, **loss_settings):
+def _train_together(nets, train, valid, *, max_epochs, batch_size, reuse=False, **loss_settings):
     """skorch's fit loop (``NeuralNet.fit_loop``) for several nets in lockstep.
 
     Each epoch, every batch goes to each active net's own ``train_step`` in turn, with the
@@ -409,11 +476,20 @@ def _train_together(nets, train, valid, *, max_epochs, batch_size, **loss_settin
     for net in nets:
         # skorch's own fit infers this from y; its scoring callbacks ask for it while training
         net.classes_inferred_ = np.arange(loss_settings["n_classes"])
+    peers = _Peers(
+        nets,
+        kinds,
+        n_classes=loss_settings["n_classes"],
+        temperature=loss_settings["temperature"],
+        reuse=reuse,
+    )
     with contextlib.ExitStack() as hooks:
         for k, net in enumerate(nets):
             # the packed targets carry labels and weights only: no teacher columns (n_teacher=0)
-            loss = _mutual_loss(nets, k, kinds, **loss_settings)
+            loss = _mutual_loss(peers, k, **loss_settings)
             hooks.enter_context(_hooks(net, loss, labels, 0))
+            if reuse:
+                hooks.enter_context(_infer_hook(net, peers.infer_of(k)))
         for net in nets:
             net.check_training_readiness()
             net.notify("on_train_begin", X=train[0], y=train[1])
@@ -425,9 +501,11 @@ def _train_together(nets, train, valid, *, max_epochs, batch_size, **loss_settin
             n_batches = 0
             for batch in SliceLoader(dataset_train, batch_size=batch_size, shuffle=True):
                 n_batches += 1
+                peers.new_batch(active)
                 for net in active:
                     net.notify("on_batch_begin", batch=batch, training=True)
                     step = net.train_step(batch)
+                    peers.stepped.add(nets.index(net))
                     net.history.record_batch("train_loss", step["loss"].item())
                     net.history.record_batch("train_batch_size", len(batch[0]))
                     net.notify("on_batch_end", batch=batch, training=True, **step)
@@ -443,3 +521,13 @@ def _train_together(nets, train, valid, *, max_epochs, batch_size, **loss_settin
         for net in nets:
             net.notify("on_train_end", X=train[0], y=train[1])
     return epochs
+
+
+@contextlib.contextmanager
+def _infer_hook(net, infer):
+    """``net.infer`` replaced by ``infer`` for the fit; the class's own afterwards."""
+    net.infer = infer
+    try:
+        yield
+    finally:
+        del net.infer
