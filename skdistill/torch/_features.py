@@ -318,24 +318,26 @@ class StudentFeatures:
         """hint_weight * sum of the hint losses + relation_weight * the relation loss."""
         taken = self.taps.taken()
         teacher_blocks = torch.split(features, self.features.widths, dim=1)
-        total = features.new_zeros(())
+        # summed as Python terms, and a weight of 1 not multiplied: each operation on a scalar
+        # is one more node for autograd to run, a cost a small student's batch feels
+        terms = []
         n_hints = len(self.features.hints)
         for student, teacher, regressor in zip(taken, teacher_blocks, self.regressors):
             if regressor is not None:
                 student = regressor(student)
-            total = total + self.features.hint_weight * hint_loss(student, teacher, weight)
+            terms.append(_weighted(self.features.hint_weight, hint_loss(student, teacher, weight)))
         if self.features.relation_loss is not None:
             student, teacher = taken[n_hints], teacher_blocks[n_hints]
             kind = self.features.relation_loss
-            relation = features.new_zeros(())
+            relation = []
             if kind in ("distance", "both"):
-                relation = relation + rkd_distance_loss(student, teacher)
+                relation.append(rkd_distance_loss(student, teacher))
             if kind in ("angle", "both"):
                 scale = ANGLE_WEIGHT_IN_BOTH if kind == "both" else 1.0
                 anchors = self._draw_anchors(len(student), student.device)
-                relation = relation + scale * rkd_angle_loss(student, teacher, anchors=anchors)
-            total = total + self.features.relation_weight * relation
-        return total
+                relation.append(_weighted(scale, rkd_angle_loss(student, teacher, anchors=anchors)))
+            terms.append(_weighted(self.features.relation_weight, sum(relation[1:], relation[0])))
+        return sum(terms[1:], terms[0])
 
     def _draw_anchors(self, n_rows, device):
         """``angle_anchors`` distinct rows of the batch, uniformly at random; None (every row)
@@ -372,3 +374,7 @@ def _same_settings(group, defaults):
         elif mine != value:
             return False
     return True
+
+
+def _weighted(weight, term):
+    return term if weight == 1.0 else weight * term
