@@ -64,3 +64,34 @@ def test_figs_with_a_transfer_set_and_in_the_report(data):
     report = distillation_report(distiller, X, y, X_train=X, y_train=y)
     assert list(report["size_unit"])[1:] == ["rules", "rules"]
     assert report["size"].iloc[2] == distiller.student_.complexity_ <= 5
+
+
+def _rules(figs):
+    """(feature, threshold) of every split of a fitted FIGS, tree by tree, depth first."""
+    found = []
+
+    def walk(node):
+        if node is not None and node.left is not None:
+            found.append((int(node.feature), float(node.threshold)))
+            walk(node.left)
+            walk(node.right)
+
+    for root in figs.trees_:
+        walk(root)
+    return found
+
+
+def test_binary_figs_learns_the_teacher_probability_by_regression(data):
+    # what the benchmark (docs/benchmarks.md, "Interpretable students") relies on: for two
+    # classes, FIGS on the per-class weighted copies ranks splits, and predicts, as FIGS
+    # regressing on the teacher's probability of the positive class
+    imodels = pytest.importorskip("imodels")
+    X, y, teacher = data
+    np.random.seed(0)  # noqa: NPY002 (FIGS draws its stumps' feature order from it)
+    distiller = DistilledClassifier(teacher, _figs(), alpha=1.0, keep_mass=1.0).fit(X, y)
+    np.random.seed(0)  # noqa: NPY002
+    regression = imodels.FIGSRegressor(max_rules=5, random_state=0)
+    regression.fit(X, teacher.predict_proba(X)[:, 1])
+    assert len(_rules(distiller.student_)) == 5
+    assert _rules(distiller.student_) == _rules(regression)
+    np.testing.assert_array_equal(distiller.predict(X), regression.predict(X) > 0.5)
