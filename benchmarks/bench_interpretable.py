@@ -13,8 +13,8 @@ scored on those same test rows.
 EBM (interpret's ExplainableBoostingClassifier) keeps its earlier, cheaper setting (phoneme,
 banana, breast_cancer; 1x mixup rows), since one EBM fit on magic costs about 10 CPU seconds.
 
-The default run (5 seeds) takes about 6 minutes on the shared 2-core machine (354 s under a load
-of about 5); ``QUICK=1`` runs one table and one seed.
+The default run (5 seeds) takes 4.5 to 6 minutes on the shared 2-core machine (270 to 354 s
+under a load of about 5); ``QUICK=1`` runs one table and one seed.
 
 FIGS grows its trees from ``DecisionTreeRegressor`` stumps made without a ``random_state``, so they
 draw their feature order from numpy's global generator, and ties between equally good splits fall
