@@ -189,6 +189,34 @@ def test_angle_loss_at_anchors_is_the_direct_loss_at_those_vertices(embeddings):
     torch.testing.assert_close(torch.stack(single).mean(), full)
 
 
+@pytest.mark.parametrize("width", [4, 200])
+@pytest.mark.parametrize("anchors", [None, [6, 2, 4]])
+def test_angle_loss_and_its_gradient_at_any_width(width, anchors):
+    # narrow students take the difference vectors' route, wide ones the Gram matrix's (cheaper
+    # there): both give Park et al.'s loss and its gradient, a repeated row included
+    gen = torch.Generator().manual_seed(1)
+    student = torch.randn(9, width, generator=gen, dtype=torch.float64)
+    student[4] = student[2]
+    student.requires_grad_(True)
+    teacher = torch.randn(9, 7, generator=gen, dtype=torch.float64)
+    rows = slice(None) if anchors is None else torch.tensor(anchors)
+
+    def direct(e):  # as _direct_angles, with a zero difference a zero vector of zero gradient
+        diff = e[None, :, :] - e[:, None, :]
+        norm = diff.norm(dim=2, keepdim=True)
+        unit = torch.where(norm > 0, diff / norm.clamp_min(1e-300), 0.0)
+        return torch.bmm(unit, unit.transpose(1, 2))[rows]
+
+    expected = F.smooth_l1_loss(direct(student), direct(teacher))
+    (want,) = torch.autograd.grad(expected, student)
+    loss = rkd_angle_loss(
+        student, teacher, anchors=None if anchors is None else torch.tensor(anchors)
+    )
+    (got,) = torch.autograd.grad(loss, student)
+    torch.testing.assert_close(loss, expected)
+    torch.testing.assert_close(got, want)
+
+
 def test_losses_of_a_single_row_are_zero():
     one = torch.ones(1, 3)
     assert float(rkd_distance_loss(one, one)) == 0.0

@@ -212,6 +212,13 @@ def rkd_distance_loss(student_embedding, teacher_embedding):
     return F.smooth_l1_loss(student, teacher, reduction="sum") * (2.0 / max(n_rows, 1) ** 2)
 
 
+# The student's angles come from its difference vectors up to this width, from its Gram matrix
+# above it. Forward and backward on one thread, a batch of 64 rows and 4 anchors: 0.23 against
+# 0.39 ms at width 32, 0.44 against 0.46 at 128, 2.9 against 0.8 at 1,200; every triplet: 1.5
+# against 1.8 ms at width 32, 5.2 against 1.9 at 128, 73 against 1.8 at 1,200.
+_DIFFERENCES_UP_TO = 64
+
+
 def _angles(embedding, anchors=None):
     """``cos`` of the angle at ``j`` between ``i`` and ``k``, as ``[j, i, k]``, for every row
     ``j`` or only the rows ``anchors``, from the batch's Gram matrix ``G`` (centred on the
@@ -305,5 +312,6 @@ def rkd_angle_loss(student_embedding, teacher_embedding, *, anchors=None):
     """
     with torch.no_grad():
         teacher = _angles(teacher_embedding, anchors)
-    student = _angles_with_gradient(student_embedding, anchors)
-    return F.smooth_l1_loss(student, teacher)
+    width = student_embedding.reshape(len(student_embedding), -1).shape[1]
+    angles = _angles_with_gradient if width <= _DIFFERENCES_UP_TO else _angles
+    return F.smooth_l1_loss(angles(student_embedding, anchors), teacher)
