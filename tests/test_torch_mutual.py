@@ -283,6 +283,52 @@ def test_peer_outputs_train_reuses_the_training_forward_pass_to_the_same_result(
     assert passes["train"] == 2 * (k + (k - 1))
 
 
+def test_simultaneous_peers_learn_from_each_others_outputs_before_any_step(iris):
+    """One full batch, plain SGD: with peer_outputs='simultaneous' each student steps on its
+    loss to the others' outputs from before the batch's first step, and runs one forward pass
+    per batch, as when trained alone."""
+    X, y = iris
+    codes = np.unique(y, return_inverse=True)[1]
+    first, second, third = _Counting(), _Counting(), _Counting()
+    students = [
+        _net(module=m, optimizer=torch.optim.SGD, lr=0.5, max_epochs=1)
+        for m in (first, second, third)
+    ]
+    T, alpha = 2.0, 0.6
+    by_hand = [copy.deepcopy(m) for m in (first, second, third)]
+    _Counting.calls = 0
+    cohort = MutualLearningClassifier(
+        students,
+        temperature=T,
+        alpha=alpha,
+        max_epochs=1,
+        batch_size=len(X),
+        peer_outputs="simultaneous",
+        random_state=0,
+    ).fit(X, y)
+    assert _Counting.calls == 3  # one training pass a student; no peer is asked again
+
+    X_t, y_t = torch.as_tensor(X), torch.as_tensor(codes)
+    with torch.no_grad():
+        before = [torch.softmax(m(X_t) / T, dim=1) for m in by_hand]
+    for k, module in enumerate(by_hand):
+        z = module(X_t)
+        kls = [
+            F.kl_div(F.log_softmax(z / T, dim=1), before[j], reduction="batchmean")
+            for j in range(3)
+            if j != k
+        ]
+        kl = torch.stack(kls).mean()
+        loss = (1 - alpha) * F.cross_entropy(z, y_t) + alpha * T**2 * kl
+        optimizer = torch.optim.SGD(module.parameters(), lr=0.5)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    for fitted, expected in zip(cohort.students_, by_hand):
+        torch.testing.assert_close(fitted.module_.linear.weight, expected.linear.weight)
+        torch.testing.assert_close(fitted.module_.linear.bias, expected.linear.bias)
+
+
 def test_peer_outputs_train_with_dropout_still_learns(iris):
     X, y = iris
     students = [MLPStudent((16,), lr=0.03, dropout=0.2), MLPStudent((8, 8), lr=0.03)]

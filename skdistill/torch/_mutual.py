@@ -65,7 +65,7 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
     predict_with : {'mean', 'best'}, default='mean'
         ``'mean'`` averages the students' probabilities; ``'best'`` predicts with the student of
         the highest accuracy on the held-out rows (needs ``validation_fraction``).
-    peer_outputs : {'eval', 'train'}, default='eval'
+    peer_outputs : {'eval', 'train', 'simultaneous'}, default='eval'
         Where a peer's distribution comes from. ``'eval'``: a forward pass of its own, in eval
         mode and without gradient, for every peer and step. ``'train'``: a peer that has not
         stepped on the batch yet gives the output of its own training forward pass (train
@@ -73,7 +73,11 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
         its step, so a cohort of two runs three forward passes per batch instead of four. For
         nets whose output does not depend on the mode (no dropout, no batch norm) the two give
         the same training; a peer that has stepped on the batch is asked again either way
-        (the paper's Algorithm 1), once for all the peers after it.
+        (the paper's Algorithm 1), once for all the peers after it. ``'simultaneous'``: every
+        peer learns from the others' training forward passes on the batch *before* any of them
+        steps, so each net runs one forward pass per batch, as when trained alone; this is not
+        the paper's Algorithm 1 (a peer no longer sees the steps taken before its own on the
+        batch) but the variant that updates the cohort at once.
     validation_fraction : float or None, default=None
         Share of the rows held out (stratified when the classes allow it) on which every
         student is scored after each epoch (``valid_loss`` on the labels and, for skorch's
@@ -121,7 +125,8 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
     early stopping keeps teaching the others with its kept weights. Each batch costs one
     forward and backward pass per student plus, for K students, up to K - 1 forward passes of
     the peers that have stepped (each asked once for all the peers after it) and, with
-    ``peer_outputs='eval'``, up to K - 1 of the peers that have not.
+    ``peer_outputs='eval'``, up to K - 1 of the peers that have not; with
+    ``peer_outputs='simultaneous'``, none.
     ``sample_weight`` weighs each row in both terms. X is cast to float32; NaN, infinite and
     sparse X are refused.
 
@@ -153,7 +158,7 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "predict_with": [StrOptions({"mean", "best"})],
-        "peer_outputs": [StrOptions({"eval", "train"})],
+        "peer_outputs": [StrOptions({"eval", "train", "simultaneous"})],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither"), None],
         "random_state": ["random_state"],
     }
@@ -222,7 +227,8 @@ class MutualLearningClassifier(ClassifierMixin, BaseEstimator):
                 temperature=self.temperature,
                 alpha=self.alpha,
                 weighted=sample_weight is not None,
-                reuse=self.peer_outputs == "train",
+                reuse=self.peer_outputs in ("train", "simultaneous"),
+                after_step=self.peer_outputs != "simultaneous",
                 max_epochs=self.max_epochs,
                 batch_size=min(self.batch_size, len(train)),
             )
@@ -381,9 +387,11 @@ class _Peers:
     """The peers' distributions on the current batch, each asked once: before a peer's step
     (shared by the peers before it) and after (shared by the peers after it)."""
 
-    def __init__(self, nets, kinds, *, n_classes, temperature, reuse):
+    def __init__(self, nets, kinds, *, n_classes, temperature, reuse, after_step=True):
         self.nets, self.kinds = nets, kinds
         self.n_classes, self.temperature, self.reuse = n_classes, temperature, reuse
+        # False: a peer that has stepped still gives its distribution from before its step
+        self.after_step = after_step
         self.new_batch([])
 
     def new_batch(self, active):
@@ -393,7 +401,7 @@ class _Peers:
 
     def distribution(self, j, X, device):
         net = self.nets[j]
-        if j in self.stepped:
+        if j in self.stepped and (self.after_step or j not in self.before):
             if j not in self.after:
                 self.after[j] = self._asked(j, X, device)
             return self.after[j]
@@ -409,6 +417,12 @@ class _Peers:
             else:
                 self.before[j] = self._asked(j, X, device)
         return self.before[j]
+
+    def own(self, k, logits):
+        """Net ``k``'s training outputs on the batch, as the others see them before it steps
+        (kept only when the peers learn from each other's outputs before any step)."""
+        if not self.after_step and k not in self.before:
+            self.before[k] = torch.softmax(logits.detach() / self.temperature, dim=1)
 
     def _asked(self, j, X, device):
         kind = self.kinds[j]
@@ -441,6 +455,7 @@ def _mutual_loss(peers, k, *, n_classes, temperature, alpha, weighted):
             return hinton_loss(
                 logits, None, labels, temperature=temperature, alpha=0.0, sample_weight=weight
             )
+        peers.own(k, logits)
         losses = [
             hinton_loss(
                 logits,
@@ -459,7 +474,9 @@ def _mutual_loss(peers, k, *, n_classes, temperature, alpha, weighted):
     return get_loss
 
 
-def _train_together(nets, train, valid, *, max_epochs, batch_size, reuse=False, **loss_settings):
+def _train_together(
+    nets, train, valid, *, max_epochs, batch_size, reuse=False, after_step=True, **loss_settings
+):
     """skorch's fit loop (``NeuralNet.fit_loop``) for several nets in lockstep.
 
     Each epoch, every batch goes to each active net's own ``train_step`` in turn, with the
@@ -482,6 +499,7 @@ def _train_together(nets, train, valid, *, max_epochs, batch_size, reuse=False, 
         n_classes=loss_settings["n_classes"],
         temperature=loss_settings["temperature"],
         reuse=reuse,
+        after_step=after_step,
     )
     with contextlib.ExitStack() as hooks:
         for k, net in enumerate(nets):
