@@ -147,7 +147,8 @@ class DistilledClassifier(ClassifierMixin, _BaseDistiller):
         ``sample(n_samples)`` is cloned and used. ``'auto'`` picks the generator and the
         number of rows from the student, as measured: mixup and at least 50,000 rows for a
         scikit-learn tree or forest, MUNGE and 25 rows per training row for a neural net, none
-        for :class:`skdistill.tree.GuidedTreeClassifier`, mixup and 10 rows per row otherwise
+        for :class:`skdistill.tree.GuidedTreeClassifier` below two searched blocks (mixup and
+        50,000 rows from ``max_depth >= 2 * search_depth``), mixup and 10 rows per row otherwise
         (``n_transfer`` is then unused); else try ``'mixup'`` first on numeric tables.
         ``'boundary'`` and ``'adversarial'`` ask the teacher where to draw
         (:class:`~skdistill.transfer.AdversarialRows`): rows across its class boundaries;

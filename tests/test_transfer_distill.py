@@ -392,11 +392,20 @@ def test_auto_transfer_follows_the_student(moons):
     assert (type(generator), n_rows, kind) == (Mixup, 4_000, "other")
 
 
-def test_auto_transfer_adds_no_rows_for_the_searched_tree(moons):
+def test_auto_transfer_adds_rows_only_below_the_searched_block(moons):
     pytest.importorskip("pystreed")
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skdistill.transfer._auto import auto_transfer
     from skdistill.tree import GuidedTreeClassifier
 
     X, y, _, _, teacher = moons
     student = GuidedTreeClassifier(max_depth=2, n_thresholds=10, random_state=0)
     distiller = DistilledClassifier(teacher, student, transfer="auto").fit(X[:100], y[:100])
     assert distiller.n_transfer_ == 0
+    # a tree searched in several blocks learns its lower blocks from teacher-labelled rows
+    deep = GuidedTreeClassifier(max_depth=8, search_depth=4)
+    assert auto_transfer(GuidedTreeClassifier(max_depth=7), 400)[1] == 0
+    generator, n_rows, kind = auto_transfer(make_pipeline(StandardScaler(), deep), 400)
+    assert (type(generator), n_rows, kind) == (Mixup, 50_000, "searched tree")

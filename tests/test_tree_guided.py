@@ -54,12 +54,41 @@ def test_plain_object_on_labels():
     assert "<=" in text and any(name in text for name in names)
 
 
-def test_deeper_trees_continue_greedily_below_the_search():
-    X, y = load_iris(return_X_y=True)
-    tree = GuidedTreeClassifier(max_depth=4, search_depth=2, n_thresholds=8, random_state=0)
+def _nested(n_rows=1200, seed=0):
+    """An XOR of features 0 and 1 at the top; in its cell where both are high, a second XOR
+    of features 2 and 3 (class 2 against 0), which a greedy split under the top cannot see."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(0, 1, size=(n_rows, 5))
+    high = X > 0.5
+    y = np.where(high[:, 0] & high[:, 1], 2 * (high[:, 2] ^ high[:, 3]), high[:, 0] ^ high[:, 1])
+    flip = rng.uniform(size=n_rows) < 0.05
+    return X, np.where(flip, rng.randint(3, size=n_rows), y)
+
+
+def test_deeper_trees_are_searched_block_by_block():
+    X, y = _nested()
+    X_test, y_test = _nested(seed=1)
+    tree = GuidedTreeClassifier(max_depth=4, search_depth=2, n_thresholds=10, random_state=0)
     tree.fit(X, y)
-    assert tree.get_depth() > 2
-    assert tree.score(X, y) >= DecisionTreeClassifier(max_depth=2).fit(X, y).score(X, y)
+    cart = DecisionTreeClassifier(max_depth=4, random_state=0).fit(X, y)
+    # the top block finds the first XOR, the block under its high-high leaf the second
+    assert tree.search_ == "optimal" and tree.get_depth() == 4
+    assert tree.score(X_test, y_test) > 0.9
+    assert tree.score(X_test, y_test) > cart.score(X_test, y_test) + 0.05
+
+
+def test_each_search_sees_a_subset_and_the_leaves_all_rows():
+    X, y = _nested()
+    tree = GuidedTreeClassifier(
+        max_depth=4, search_depth=2, n_thresholds=10, search_rows=300, random_state=0
+    ).fit(X, y)
+    X_test, y_test = _nested(seed=1)
+    assert tree.score(X_test, y_test) > 0.9
+    # a leaf's class shares are those of all the training rows that reach it
+    leaves = tree.nodes_.apply(X)
+    for leaf in np.unique(leaves):
+        counts = np.bincount(y[leaves == leaf], minlength=3)
+        np.testing.assert_allclose(tree.nodes_.value[leaf], counts / counts.sum())
 
 
 def test_as_a_student_it_learns_the_teacher():
@@ -94,7 +123,12 @@ def test_a_search_out_of_time_still_leaves_a_tree():
 
 
 @pytest.mark.parametrize(
-    "params, word", [({"max_depth": 0}, "max_depth"), ({"time_limit": -1}, "time_limit")]
+    "params, word",
+    [
+        ({"max_depth": 0}, "max_depth"),
+        ({"time_limit": -1}, "time_limit"),
+        ({"search_rows": 1}, "search_rows"),
+    ],
 )
 def test_bad_parameters_are_named(params, word):
     X, y = load_iris(return_X_y=True)

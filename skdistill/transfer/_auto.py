@@ -11,10 +11,15 @@ The choice follows what was measured (docs/benchmarks.md):
   training row, at least 25,000 and at most 400,000 (Bucilua et al.'s size). Letter, MLP with
   128 hidden units: MUNGE keeps 1.20 / 0.83 at 100,000 rows against 1.07 / 0.67 for mixup and
   0.87 / 0.76 for noise.
-- a searched tree (:class:`skdistill.tree.GuidedTreeClassifier`): no synthetic rows. Its search
-  on the training rows alone was as accurate or better (segment, depth 6: 0.947 without against
-  0.941 with 30,000 mixup rows, at 1/20 of the time; phoneme, depth 4: 0.837 against 0.813 with
-  20,000 mixup rows).
+- a searched tree (:class:`skdistill.tree.GuidedTreeClassifier`) of less than two full searched
+  blocks (``max_depth < 2 * search_depth``): no synthetic rows. Its search on the training rows
+  alone was as accurate or better (seed 0, depth 4: phoneme 0.836 against 0.811 with 20,000
+  mixup rows, fidelity 0.880 against 0.865; depth 6: segment 0.963 against 0.957, satimage 0.861
+  against 0.859 with 'auto' rows).
+- a deeper searched tree (two blocks or more): mixup, 50,000 rows or 10 per training row, as
+  for a greedy tree. Digits, depth 8: the blocks below the top one are searched on the
+  teacher-labelled rows that reach them, and the tree closes more of the teacher's gap than
+  mimic on the same kind of rows (docs/benchmarks.md, "Tree students of one size").
 - any other student: mixup, 10 rows per training row (the default of ``n_transfer``).
 """
 
@@ -46,7 +51,10 @@ def auto_transfer(student, n_rows):
     """``(generator or None, number of rows, kind of student)`` for ``transfer='auto'``."""
     kind = _kind(student)
     if kind == "searched tree":
-        return None, 0, kind
+        searched = _last_step(student)
+        if searched.max_depth < 2 * searched.search_depth:
+            return None, 0, kind
+        return Mixup(), max(50_000, 10 * n_rows), kind
     if kind == "greedy tree":
         return Mixup(), max(50_000, 10 * n_rows), kind
     if kind == "neural net":

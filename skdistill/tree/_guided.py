@@ -24,27 +24,37 @@ class GuidedTreeClassifier(ClassifierMixin, BaseEstimator):
     The tree of at most ``search_depth`` levels that agrees best with the targets (the labels, or
     a teacher's soft targets when distilled) is searched exactly by STreeD over a few candidate
     splits, the *threshold guesses* a boosted reference model fitted to the same targets uses
-    (McTavish et al., 2022). Deeper trees continue greedily below the searched top. A greedy CART
-    of ``max_depth`` on the same targets is fitted too, and the tree that agrees better with the
-    targets on the training rows is kept, so a search stopped by ``time_limit`` never leaves a
-    tree worse than CART's on the training objective.
+    (McTavish et al., 2022). A deeper tree is searched in blocks: under each leaf of the top
+    ``search_depth`` levels, the next levels are searched on the rows that reach that leaf, with
+    split guesses of their own. A greedy CART of ``max_depth`` on the same targets is fitted
+    too, and the tree that agrees better with the targets on the training rows is kept, so a
+    search stopped by ``time_limit`` never leaves a tree worse than CART's on the training
+    objective.
 
     As a student of :class:`~skdistill.DistilledClassifier` it receives the teacher's soft
     targets (``fit_distilled``) and minimises the expected disagreement with the blended target,
     ``sum_i w_i (1 - t_i[label of the leaf of row i])``; fitted alone on labels it minimises
-    the training errors.
+    the training errors. There it gains most from many teacher-labelled rows (``transfer='auto'``
+    draws them): each search sees at most ``search_rows`` of them, and the leaves' class
+    shares come from all of them.
 
     Parameters
     ----------
     max_depth : int, default=4
         Depth of the tree: at most ``2**max_depth`` leaves.
     search_depth : int, default=4
-        Levels searched exactly (at most ``max_depth``); levels below grow greedily. The
-        search's cost grows fast with it.
+        Levels searched exactly at once (at most ``max_depth``); the levels below are searched
+        in further blocks of ``search_depth`` levels, one block under each leaf. A search's
+        cost grows fast with it.
     n_thresholds : int, default=40
-        Number of split guesses the search chooses from (over all features).
+        Number of split guesses each search chooses from (over all features).
+    search_rows : int or None, default=10_000
+        Most rows one search (and its split guesses) sees: a random subset of the rows that
+        reach the block searched. None searches on all of them. The search's cost grows with
+        the rows; the leaves' values always come from all rows.
     time_limit : float, default=60.0
-        Seconds the search may take; then its best tree so far competes with CART's.
+        Seconds each search may take; then its best tree so far is kept (and the whole tree
+        competes with CART's).
     min_samples_leaf : int, default=1
         Fewest training rows in a leaf.
     random_state : int, RandomState instance or None, default=None
@@ -57,11 +67,11 @@ class GuidedTreeClassifier(ClassifierMixin, BaseEstimator):
     n_features_in_ : int
         Number of features seen during fit.
     thresholds_ : list of (int, float)
-        The split guesses the search chose from, as (feature index, threshold).
+        The split guesses the top search chose from, as (feature index, threshold).
     search_ : {'optimal', 'greedy'}
         Which tree was kept: the searched one or CART's.
     search_optimal_ : bool
-        Whether the search proved its top tree optimal on the guesses within ``time_limit``.
+        Whether every search proved its block optimal on its guesses within ``time_limit``.
 
     See Also
     --------
@@ -102,6 +112,7 @@ class GuidedTreeClassifier(ClassifierMixin, BaseEstimator):
         "max_depth": [Interval(Integral, 1, None, closed="left")],
         "search_depth": [Interval(Integral, 1, None, closed="left")],
         "n_thresholds": [Interval(Integral, 1, None, closed="left")],
+        "search_rows": [Interval(Integral, 2, None, closed="left"), None],
         "time_limit": [Interval(Real, 0, None, closed="neither")],
         "min_samples_leaf": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -113,6 +124,7 @@ class GuidedTreeClassifier(ClassifierMixin, BaseEstimator):
         *,
         search_depth=4,
         n_thresholds=40,
+        search_rows=10_000,
         time_limit=60.0,
         min_samples_leaf=1,
         random_state=None,
@@ -120,6 +132,7 @@ class GuidedTreeClassifier(ClassifierMixin, BaseEstimator):
         self.max_depth = max_depth
         self.search_depth = search_depth
         self.n_thresholds = n_thresholds
+        self.search_rows = search_rows
         self.time_limit = time_limit
         self.min_samples_leaf = min_samples_leaf
         self.random_state = random_state
@@ -211,7 +224,6 @@ class GuidedTreeClassifier(ClassifierMixin, BaseEstimator):
         X, targets, weight = X[kept], targets[kept], weight[kept]
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(2**31 - 1))
-        depth = min(self.search_depth, self.max_depth)
         self.classes_ = classes
         if len(classes) < 2 or len(X) < 2:
             # nothing to split: one leaf with the mean target
@@ -220,21 +232,17 @@ class GuidedTreeClassifier(ClassifierMixin, BaseEstimator):
             self.nodes_.add()
             self.nodes_.freeze(X, targets, weight)
             return self
-        self.thresholds_ = _search.threshold_guesses(X, targets, weight, self.n_thresholds, rng)
-        searched, self.search_optimal_ = _search.optimal_tree(
-            X,
-            targets,
-            weight,
-            self.thresholds_,
-            depth,
-            self.min_samples_leaf,
-            self.time_limit,
-            seed,
+        settings = {
+            "max_depth": self.max_depth,
+            "search_depth": self.search_depth,
+            "n_thresholds": self.n_thresholds,
+            "search_rows": self.search_rows,
+            "min_samples_leaf": self.min_samples_leaf,
+            "time_limit": self.time_limit,
+        }
+        searched, self.thresholds_, self.search_optimal_ = _search.searched_tree(
+            X, targets, weight, settings, rng
         )
-        if self.max_depth > depth:
-            _search.deepen(
-                searched, X, targets, weight, self.max_depth, self.min_samples_leaf, seed
-            )
         greedy = _search.greedy_tree(
             X, targets, weight, self.max_depth, self.min_samples_leaf, seed
         )

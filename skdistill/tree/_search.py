@@ -162,18 +162,76 @@ def greedy_tree(X, targets, weight, depth, min_leaf, seed, nodes=None, rows=None
     return nodes
 
 
-def deepen(nodes, X, targets, weight, depth, min_leaf, seed):
-    """Grow a greedy subtree under each leaf of ``nodes`` down to ``depth`` levels in all."""
-    stack = [(0, np.arange(len(X)), 0)]
+def searched_tree(X, targets, weight, settings, rng):
+    """A tree searched in blocks: the top ``search_depth`` levels on guesses from all rows, then
+    under each of its leaves a block searched on the rows that reach it (with guesses of its own),
+    down to ``max_depth``. Each search sees at most ``search_rows`` rows (a random subset); the
+    leaves' values come from all rows. Returns ``(nodes, top block's guesses, all proved
+    optimal)``.
+
+    ``settings`` holds ``max_depth``, ``search_depth``, ``n_thresholds``, ``search_rows``,
+    ``min_samples_leaf`` and ``time_limit``.
+    """
+    max_depth, block = settings["max_depth"], min(settings["search_depth"], settings["max_depth"])
+    nodes, top_guesses, proved = None, [], True
+    pending = [(None, np.arange(len(X)), 0)]  # (leaf to grow from, its rows, its level)
+    while pending:
+        at, rows, level = pending.pop()
+        depth = min(block, max_depth - level)
+        if depth <= 0 or len(rows) < 2 * settings["min_samples_leaf"]:
+            continue
+        seen = rows
+        if settings["search_rows"] is not None and len(rows) > settings["search_rows"]:
+            seen = np.sort(rng.choice(rows, settings["search_rows"], replace=False))
+        guesses = threshold_guesses(
+            X[seen], targets[seen], weight[seen], settings["n_thresholds"], rng
+        )
+        part, optimal = optimal_tree(
+            X[seen],
+            targets[seen],
+            weight[seen],
+            guesses,
+            depth,
+            settings["min_samples_leaf"],
+            settings["time_limit"],
+            int(rng.randint(2**31 - 1)),
+        )
+        proved = proved and optimal
+        if nodes is None:
+            nodes, top_guesses, at = Nodes(targets.shape[1]), guesses, 0
+            nodes.add()
+        if part.left[0] >= 0:  # a block that splits nothing leaves its leaf a leaf
+            _graft(part, 0, nodes, at)
+            pending.extend(_leaves_below(nodes, at, X, rows, level))
+    if nodes is None:  # nothing to search: one leaf
+        nodes = Nodes(targets.shape[1])
+        nodes.add()
+    return nodes, top_guesses, proved
+
+
+def _graft(part, source, nodes, target):
+    """Copy the subtree of ``part`` at ``source`` onto the leaf ``target`` of ``nodes``."""
+    if part.left[source] < 0:
+        return
+    nodes.feature[target] = part.feature[source]
+    nodes.threshold[target] = part.threshold[source]
+    nodes.left[target], nodes.right[target] = nodes.add(), nodes.add()
+    _graft(part, part.left[source], nodes, nodes.left[target])
+    _graft(part, part.right[source], nodes, nodes.right[target])
+
+
+def _leaves_below(nodes, at, X, rows, level):
+    """``(leaf, its rows, its level)`` for each leaf of the subtree of ``nodes`` at ``at``."""
+    stack, leaves = [(at, rows, level)], []
     while stack:
         node, rows, level = stack.pop()
-        if nodes.left[node] >= 0:
-            goes_left = X[rows, nodes.feature[node]] <= nodes.threshold[node]
-            stack.append((nodes.left[node], rows[goes_left], level + 1))
-            stack.append((nodes.right[node], rows[~goes_left], level + 1))
-        elif level < depth and len(rows) > 0:
-            greedy_tree(X, targets, weight, depth - level, min_leaf, seed, nodes, rows, node)
-    return nodes
+        if nodes.left[node] < 0:
+            leaves.append((node, rows, level))
+            continue
+        goes_left = X[rows, nodes.feature[node]] <= nodes.threshold[node]
+        stack.append((nodes.left[node], rows[goes_left], level + 1))
+        stack.append((nodes.right[node], rows[~goes_left], level + 1))
+    return leaves
 
 
 def agreement(nodes, X, targets, weight):
