@@ -5,8 +5,13 @@ splits. For each depth: CART on the labels; mimic (CART fitted by hand on the te
 of the training rows plus mixup rows); CART distilled by skdistill over the same rows; FIGS with
 ``2**depth - 1`` rules on the labels (imodels, binary tables); an optimal tree on the labels
 (STreeD, 10 quantile thresholds a feature, depth <= 4); and skdistill's GuidedTreeClassifier on
-the labels and distilled. A second table times a Gini tree student on soft targets against mimic
-as the number of classes grows (skdistill grows it on the target vectors, without row copies).
+the labels and distilled (without transfer rows at these depths, as ``transfer='auto'`` has it);
+as a ceiling, the same GuidedTree fitted on the test rows themselves with the teacher's labels (it
+has seen the rows it is scored on: the most faithful tree of that size the search finds). On
+digits at depth 8 the distilled GuidedTree takes ``transfer='auto'``: 50,000 mixup rows, on which
+its blocks below the top one are searched. A second table times a Gini tree student on soft
+targets against mimic as the number of classes grows (skdistill grows it on the target vectors,
+without row copies).
 
 By default the run covers the settings the issue sets targets for: depth 4 on the binary tables,
 depth 6 on the multiclass ones, depth 8 on digits and the cost table, 3 seeds (34 minutes on
@@ -47,6 +52,8 @@ COST_CLASSES = [6, 10, 50]
 COST_REPEATS = 5
 MIMIC = f"mimic (+{N_TRANSFER // 1000}k mixup)"
 GUIDED = ("GuidedTree, labels", "GuidedTree, distilled")
+CEILING = "ceiling: GuidedTree fitted on the test rows' teacher labels"
+DIGITS_GUIDED = "GuidedTree, distilled (auto: +50k mixup)"
 
 
 def load_keel(name):
@@ -131,6 +138,14 @@ def _one(X, y, depths, seed):
                 float(np.mean(pred == teacher_test)),
                 seconds,
             )
+        # the most faithful tree of this size there is to find: fitted on the test rows
+        # themselves, labelled by the teacher (not a method: it has seen the test rows)
+        ceiling = _guided(depth, seed).fit(X_test, teacher_test).predict(X_test)
+        out[(CEILING, depth)] = (
+            float(np.mean(ceiling == y_test)),
+            float(np.mean(ceiling == teacher_test)),
+            0.0,
+        )
     return out
 
 
@@ -167,7 +182,10 @@ def _quality(tables, kind, seeds):
         rows.append(["teacher (HistGradientBoosting)", *teacher, mean_teacher, "", ""])
         header = [f"depth {depth}", *tables, "mean", "fidelity (mean)", "fit s (median)"]
         blocks.append(markdown_table(header, rows))
-    return blocks, per_seed
+    fidelity = {
+        key: {t: median([r[1] for r in results[t][key]]) for t in tables} for key in per_seed
+    }
+    return blocks, per_seed, fidelity
 
 
 def _digits(seeds, depth=8, n_transfer=50_000):
@@ -189,7 +207,8 @@ def _digits(seeds, depth=8, n_transfer=50_000):
         acc["mimic (+50k mixup)"] = mimic.fit(rows, teacher.predict(rows)).score(X_test, y_test)
         for name, student, transfer in [
             ("CART distilled (+50k mixup)", DecisionTreeClassifier(max_depth=depth), "mixup"),
-            ("GuidedTree, distilled", _guided(depth, seed), None),
+            # 'auto' draws 50,000 mixup rows for a tree searched in several blocks
+            ("GuidedTree, distilled (auto: +50k mixup)", _guided(depth, seed), "auto"),
         ]:
             student.set_params(random_state=seed)
             distiller = DistilledClassifier(
@@ -268,7 +287,7 @@ def _minus(per_seed, a, b):
     return [x - y for x, y in zip(per_seed[a][0], per_seed[b][0])]
 
 
-def _targets(binary, multi, closed, ratios):
+def _targets(binary, multi, closed, ratios, binary_fidelity):
     """The issue's targets, against the measured means over tables, and why a miss is one."""
     best = max(GUIDED, key=lambda name: median(binary[(name, 4)][0]))
     acc, fid = spread(binary[(best, 4)][0]), spread(binary[(best, 4)][1])
@@ -286,7 +305,8 @@ def _targets(binary, multi, closed, ratios):
             f"- Depth 4, binary: best skdistill tree ({best}) {acc:.3f}, "
             f"{gain4.fmt(lambda v: f'{100 * v:+.1f}')} points over the optimal tree on labels "
             f"(target +1.0: {'met' if gain4 >= 0.01 else 'missed'}); fidelity {fid:.3f} (target"
-            f" 0.88: {'met' if fid >= 0.88 else 'missed'}). FIGS with 15 rules on labels is"
+            f" 0.88: {'met' if fid >= 0.88 else 'missed'}). "
+            f"{_fidelity_why(binary, binary_fidelity)} FIGS with 15 rules on labels is"
             f" {figs.fmt(lambda v: f'{100 * v:+.1f}')} points ahead of the distilled"
             " GuidedTree: most of its lead is ring, whose teacher (97%) follows a boundary no"
             " 16-leaf tree can, and FIGS's sum of trees can.",
@@ -298,11 +318,7 @@ def _targets(binary, multi, closed, ratios):
             f"{adds6.fmt(lambda v: f'{100 * v:+.1f}')} at depth 6 (multiclass): the gain over"
             " CART and over the optimal tree is the search's (exact search on split guesses from"
             " a boosted reference model), not the teacher's.",
-            f"- Digits, depth 8: GuidedTree distilled closes "
-            f"{spread(closed['GuidedTree, distilled']).pct()} of the teacher's gap, mimic with"
-            f" 50k mixup rows {spread(closed['mimic (+50k mixup)']).pct()} (target 60%: missed)."
-            " The search fixes only the top 4 levels of 8; the greedy levels below learn from the"
-            " 1,347 training rows, where mimic's 50,000 teacher-labelled rows feed them.",
+            _digits_line(closed),
             f"- Cost, skdistill / mimic (CPU time, median [min, max] over {len(ratios[6])}"
             f" paired repeats): {shown} classes (target at most 1.2:"
             f" {'met' if worst <= 1.2 else 'missed'}). The tree on the target vectors is"
@@ -312,6 +328,44 @@ def _targets(binary, multi, closed, ratios):
             " column costs 0.9-1.0x mimic, so the extra is the columns, which an exact split"
             " ranking needs (they are the soft targets).",
         ]
+    )
+
+
+def _fidelity_why(binary, fidelity):
+    """Fidelity per table of the distilled GuidedTree, against the most faithful depth-4
+    GuidedTree there is to find (fitted on the test rows' teacher labels)."""
+    ours, best = fidelity[(GUIDED[1], 4)], fidelity[(CEILING, 4)]
+    shown = ", ".join(f"{t} {ours[t]:.3f} / {best[t]:.3f}" for t in ours)
+    ceiling = spread(binary[(CEILING, 4)][1])
+    if ceiling < 0.88:
+        why = "0.88 is above what a depth-4 tree of this search reaches even on the rows it is"
+        why += " scored on (ring's teacher follows a boundary no 16-leaf tree can)."
+    else:
+        why = "the ceiling clears 0.88, so the shortfall is the fit from the training rows"
+        why += " not carrying to the test rows."
+    return (
+        f"Fidelity per table, distilled GuidedTree / the same tree fitted on the test rows'"
+        f" own teacher labels (a ceiling: it has seen them): {shown}; the ceiling's mean is"
+        f" {ceiling:.3f}: {why} Teacher-labelled rows do not close the rest: on phoneme"
+        " (seed 0) 20,000 mixup rows"
+        " lowered the distilled tree's fidelity from 0.880 to 0.865 and its accuracy from 0.836"
+        " to 0.811; on ring they gave 0.770 against 0.766, and 100 threshold guesses instead of"
+        " 40 gave 0.769 (measured by hand, not in this run)."
+    )
+
+
+def _digits_line(closed):
+    guided = spread(closed[DIGITS_GUIDED])
+    over = spread([a - b for a, b in zip(closed[DIGITS_GUIDED], closed["mimic (+50k mixup)"])])
+    return (
+        f"- Digits, depth 8: GuidedTree distilled (transfer='auto': 50,000 mixup rows) closes"
+        f" {guided.pct()} of the teacher's gap, mimic on the same kind of rows"
+        f" {spread(closed['mimic (+50k mixup)']).pct()}, CART distilled"
+        f" {spread(closed['CART distilled (+50k mixup)']).pct()}; the searched tree is"
+        f" {over.fmt(lambda v: f'{100 * v:+.0f}')} points of the gap ahead of mimic (target 60%:"
+        f" {'met' if guided >= 0.6 else 'missed'}). The tree is searched in blocks of 4"
+        " levels, the lower blocks on the transfer rows that reach each leaf of the top one"
+        " (each search on a random 10,000 of them)."
     )
 
 
@@ -356,8 +410,10 @@ def _figures(binary, multi, closed, ratios):
 def run(quick=False):
     seeds = QUICK_SEEDS if quick else SEEDS
     repeats = 1 if quick else COST_REPEATS
-    binary_blocks, binary = _quality(BINARY[:2] if quick else BINARY, "binary", seeds)
-    multi_blocks, multi = _quality(MULTICLASS[:1] if quick else MULTICLASS, "multiclass", seeds)
+    binary_blocks, binary, binary_fidelity = _quality(
+        BINARY[:2] if quick else BINARY, "binary", seeds
+    )
+    multi_blocks, multi, _ = _quality(MULTICLASS[:1] if quick else MULTICLASS, "multiclass", seeds)
     digits, closed = _digits(seeds)
     cost, ratios = _cost(repeats)
     depths = "; ".join(f"{kind} depth {', '.join(map(str, d))}" for kind, d in DEPTHS.items())
@@ -369,7 +425,7 @@ def run(quick=False):
             " teacher and transfer set; 'mean' is the mean over the tables taken per seed, then"
             " its median [min, max] over seeds; fit seconds are wall seconds on the shared"
             " machine.",
-            _targets(binary, multi, closed, ratios),
+            _targets(binary, multi, closed, ratios, binary_fidelity),
             "Binary tables:",
             *binary_blocks,
             "Multiclass tables:",
