@@ -34,9 +34,11 @@ class GuidedTreeClassifier(ClassifierMixin, BaseEstimator):
     As a student of :class:`~skdistill.DistilledClassifier` it receives the teacher's soft
     targets (``fit_distilled``) and minimises the expected disagreement with the blended target,
     ``sum_i w_i (1 - t_i[label of the leaf of row i])``; fitted alone on labels it minimises
-    the training errors. There it gains most from many teacher-labelled rows (``transfer='auto'``
-    draws them): each search sees at most ``search_rows`` of them, and the leaves' class
-    shares come from all of them.
+    the training errors. A tree of two blocks or more (``max_depth >= 2 * search_depth``) gains
+    most from many teacher-labelled rows, which ``transfer='auto'`` draws for it: its lower
+    blocks are searched on the rows that reach them. Each search sees at most ``search_rows``
+    rows; the leaves' class shares come from all of them. A tree of one block gained nothing
+    from such rows in the benchmarks, and ``transfer='auto'`` draws none for it.
 
     Parameters
     ----------
