@@ -14,9 +14,10 @@ targets against mimic as the number of classes grows (skdistill grows it on the 
 without row copies).
 
 By default the run covers the settings the issue sets targets for: depth 4 on the binary tables,
-depth 6 on the multiclass ones, depth 8 on digits and the cost table, 3 seeds (34 minutes on
-the shared 2-core machine under a load of about 30). ``SKDISTILL_BENCH_FULL=1`` adds depth 3
-(binary) and depth 4 (multiclass), which the previous full run (45 minutes) measured.
+depth 6 on the multiclass ones, depth 8 on digits and the cost table, 3 seeds (9 to 10 minutes
+on the shared 2-core machine under a load of about 2 to 5). ``SKDISTILL_BENCH_FULL=1`` adds
+depth 3 (binary) and depth 4 (multiclass), last measured (45 minutes) before the deeper trees
+were searched in blocks.
 """
 
 import importlib.util
@@ -303,9 +304,10 @@ def _targets(binary, multi, closed, ratios, binary_fidelity):
     return "\n".join(
         [
             f"- Depth 4, binary: best skdistill tree ({best}) {acc:.3f}, "
-            f"{gain4.fmt(lambda v: f'{100 * v:+.1f}')} points over the optimal tree on labels "
-            f"(target +1.0: {'met' if gain4 >= 0.01 else 'missed'}); fidelity {fid:.3f} (target"
-            f" 0.88: {'met' if fid >= 0.88 else 'missed'}). "
+            f"{gain4.fmt(lambda v: f'{100 * v:+.2f}')} points over the optimal tree on labels "
+            f"(target +1.0: {_met(gain4, 0.01, 100, ' points')}); fidelity"
+            f" {fid:.3f} (target"
+            f" 0.88: {_met(fid, 0.88, 1, '')}). "
             f"{_fidelity_why(binary, binary_fidelity)} FIGS with 15 rules on labels is"
             f" {figs.fmt(lambda v: f'{100 * v:+.1f}')} points ahead of the distilled"
             " GuidedTree: most of its lead is ring, whose teacher (97%) follows a boundary no"
@@ -331,6 +333,17 @@ def _targets(binary, multi, closed, ratios, binary_fidelity):
     )
 
 
+def _met(value, target, scale, unit):
+    """'met', or by how much it was missed at the median and at the worst seed."""
+    if value.low >= target:
+        return "met at every seed"
+    places = 2 if scale == 100 else 3
+    worst = f"{scale * (target - value.low):.{places}f}{unit} at the worst seed"
+    if value.median >= target:
+        return f"met at the median, missed by {worst}"
+    return f"missed by {scale * (target - value.median):.{places}f}{unit} at the median, {worst}"
+
+
 def _fidelity_why(binary, fidelity):
     """Fidelity per table of the distilled GuidedTree, against the most faithful depth-4
     GuidedTree there is to find (fitted on the test rows' teacher labels)."""
@@ -349,8 +362,11 @@ def _fidelity_why(binary, fidelity):
         f" {ceiling:.3f}: {why} Teacher-labelled rows do not close the rest: on phoneme"
         " (seed 0) 20,000 mixup rows"
         " lowered the distilled tree's fidelity from 0.880 to 0.865 and its accuracy from 0.836"
-        " to 0.811; on ring they gave 0.770 against 0.766, and 100 threshold guesses instead of"
-        " 40 gave 0.769 (measured by hand, not in this run)."
+        " to 0.811 (20,000 MUNGE rows: 0.869, 'boundary' rows: 0.857; on magic 0.917 without,"
+        " 0.909 and 0.903 with); on ring mixup rows gave 0.770 against 0.766, and 100 threshold"
+        " guesses instead of 40 gave 0.769. More guesses do not buy accuracy either: 60 or 80"
+        " instead of 40 left the mean over the tables within 0.002 of it (seeds 0 and 1; all"
+        " measured by hand, not in this run)."
     )
 
 
@@ -363,9 +379,11 @@ def _digits_line(closed):
         f" {spread(closed['mimic (+50k mixup)']).pct()}, CART distilled"
         f" {spread(closed['CART distilled (+50k mixup)']).pct()}; the searched tree is"
         f" {over.fmt(lambda v: f'{100 * v:+.0f}')} points of the gap ahead of mimic (target 60%:"
-        f" {'met' if guided >= 0.6 else 'missed'}). The tree is searched in blocks of 4"
+        f" {_met(guided, 0.6, 100, ' points')}). The tree is searched in blocks of 4"
         " levels, the lower blocks on the transfer rows that reach each leaf of the top one"
-        " (each search on a random 10,000 of them)."
+        " (each search on a random 10,000 of them). More rows help a little more: with 200,000"
+        " mixup rows it closed 64% [56, 67] and mimic 39% [39, 40] (seeds 0-2, measured by"
+        " hand, not in this run: the fit takes two to four times as long)."
     )
 
 
