@@ -14,7 +14,7 @@ targets against mimic as the number of classes grows (skdistill grows it on the 
 without row copies).
 
 By default the run covers the settings the issue sets targets for: depth 4 on the binary tables,
-depth 6 on the multiclass ones, depth 8 on digits and the cost table, 3 seeds (9 to 10 minutes
+depth 6 on the multiclass ones, depth 8 on digits and the cost table, 3 seeds (7 to 10 minutes
 on the shared 2-core machine under a load of about 2 to 5). ``SKDISTILL_BENCH_FULL=1`` adds
 depth 3 (binary) and depth 4 (multiclass), last measured (45 minutes) before the deeper trees
 were searched in blocks.
