@@ -9,6 +9,7 @@ for 500-tree models of scikit-learn, LightGBM, XGBoost and CatBoost.
 import importlib.util
 
 from _common import (
+    TIMING_SLACK,
     Section,
     classification_data,
     clock,
@@ -90,6 +91,7 @@ def run(quick=False):
                     f"`{name}`: fingerprint / teacher call on {ROWS_ASKED:,} rows, CPU time",
                     ratios,
                     ".3g",
+                    TIMING_SLACK,
                 )
             )
             rows.append(

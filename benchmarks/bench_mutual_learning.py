@@ -11,6 +11,7 @@ against the same two ``MLPStudent`` nets each trained alone with ``fit``.
 
 import numpy as np
 from _common import (
+    TIMING_SLACK,
     Section,
     clock,
     deterministic,
@@ -211,14 +212,26 @@ def _section(per_data, timings, seeds, epochs, repeats):
                 f"{name}_simultaneous_cost_ratio",
                 f"{name}: mutual, peer_outputs='simultaneous' / two plain fits",
                 together,
+                ".3g",
+                TIMING_SLACK,
             )
         )
-        figures.append(figure(f"{name}_cost_ratio", f"{name}: mutual / two plain fits", to_plain))
+        figures.append(
+            figure(
+                f"{name}_cost_ratio",
+                f"{name}: mutual / two plain fits",
+                to_plain,
+                ".3g",
+                TIMING_SLACK,
+            )
+        )
         figures.append(
             figure(
                 f"{name}_shared_cost_ratio",
                 f"{name}: mutual, peer_outputs='train' / two plain fits",
                 shared,
+                ".3g",
+                TIMING_SLACK,
             )
         )
         cost_rows.append(

@@ -10,6 +10,7 @@ distiller's checks, bookkeeping and general code cost on top; the target is at m
 
 import numpy as np
 from _common import (
+    TIMING_SLACK,
     Section,
     classification_data,
     clock,
@@ -142,6 +143,7 @@ def run(quick=False):
                         f"{short}, keep_mass={keep_mass:g}: CPU time, distiller / by hand",
                         result["ratios"],
                         ".3f",
+                        TIMING_SLACK,
                     )
                 )
                 worst = max(worst, result["ratio"])
@@ -183,11 +185,20 @@ def run(quick=False):
         if worst <= TARGET
         else f"The worst median ratio, {worst:.3f}, misses the target of {TARGET:.2f}"
     )
-    verdict += (
-        f". Single paired ratios range from {lowest:.2f} to {highest:.2f}: on this shared "
-        "virtual machine the same work varies by that much from run to run, so differences of a "
-        "few percent either way are noise, not a cost of the distiller"
-    )
+    if highest < 0.9:
+        verdict += (
+            f". Single paired ratios range from {lowest:.2f} to {highest:.2f}: the distiller "
+            "does less than the hand-made baseline, as it grows a Gini tree on the soft targets "
+            "without copying rows (a regression tree on the target vectors ranks every split "
+            'alike, section "Tree students of one size"), where the baseline repeats each row '
+            "once per class; the last column shows the same tree"
+        )
+    else:
+        verdict += (
+            f". Single paired ratios range from {lowest:.2f} to {highest:.2f}: on this shared "
+            "virtual machine the same work varies by that much from run to run, so differences "
+            "of a few percent either way are noise, not a cost of the distiller"
+        )
     teacher_share = f"{100 * min(shares):.0f}% to {100 * max(shares):.0f}%"
     call = (
         "DistilledClassifier(teacher, DecisionTreeClassifier(max_depth=8), "

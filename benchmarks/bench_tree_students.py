@@ -27,7 +27,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from _common import Section, clock, figure, markdown_table, median, seed_range, spread
+from _common import TIMING_SLACK, Section, clock, figure, markdown_table, median, seed_range, spread
 from sklearn.datasets import load_digits, make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.model_selection import train_test_split
@@ -425,7 +425,7 @@ def _figures(binary, multi, closed, ratios):
             figures.append(figure(f"digits_{_slug(name)}_closed", label, values, "%"))
     for n_classes, values in ratios.items():
         label = f"cost at {n_classes} classes: skdistill / mimic CPU time (per repeat)"
-        figures.append(figure(f"cost_ratio_{n_classes}", label, values, ".2f"))
+        figures.append(figure(f"cost_ratio_{n_classes}", label, values, ".2f", TIMING_SLACK))
     return figures
 
 

@@ -103,6 +103,33 @@ def test_check_without_recorded_figures_fails(common, tmp_path, monkeypatch):
     assert run.main(["--check", "fake"]) == 1
 
 
+def test_a_timing_figure_is_checked_with_its_slack(common, tmp_path, monkeypatch):
+    """Repeats of a CPU-time ratio in one run vary less than two runs do: a re-run's median just
+    beside the recorded repeats passes within the slack, and a real change still fails."""
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        run = pytest.importorskip("run")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+    ratios = iter([[0.370, 0.371, 0.372], [0.3734] * 3, [0.45] * 3])
+    fake = types.SimpleNamespace(NAME="fake", TITLE="A fake benchmark")
+
+    def measure(quick=False):
+        figure = common.figure("ratio", "CPU ratio", next(ratios), ".3f", common.TIMING_SLACK)
+        return common.Section("fake", "A fake benchmark", "Body.", [figure])
+
+    fake.run = measure
+    monkeypatch.setattr(run, "BENCHMARKS", {"fake": fake})
+    monkeypatch.setattr(run, "RESULTS", tmp_path / "results")
+    assert run.main(["fake", "--output", str(tmp_path / "benchmarks.md")]) == 0
+    recorded = json.loads((tmp_path / "results" / "fake.json").read_text())["figures"]["ratio"]
+    # widened by 5% of the median (0.371) on either side
+    assert recorded["low"] == pytest.approx(0.370 - 0.05 * 0.371)
+    assert recorded["high"] == pytest.approx(0.372 + 0.05 * 0.371)
+    assert run.main(["--check", "fake"]) == 0  # 0.3734: beside [0.370, 0.372], inside the slack
+    assert run.main(["--check", "fake"]) == 1  # 0.45: a change
+
+
 def test_every_recorded_figure_is_shown_on_the_docs_page():
     """results/<name>.json and docs/benchmarks.md carry the same ranges."""
     page = (BENCHMARKS.parent / "docs" / "benchmarks.md").read_text(encoding="utf-8")
@@ -114,4 +141,7 @@ def test_every_recorded_figure_is_shown_on_the_docs_page():
             values = np.asarray(figure["values"], dtype=float)
             finite = values[np.isfinite(values)]
             if len(finite):
-                assert figure["low"] == finite.min() and figure["high"] == finite.max()
+                # a CPU-time ratio's range is widened by its slack (a share of the median)
+                margin = figure.get("slack", 0.0) * abs(figure["median"])
+                assert figure["low"] == finite.min() - margin
+                assert figure["high"] == finite.max() + margin
